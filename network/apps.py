@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class NetworkConfig(AppConfig):
+    """Pipes, valves, hydrants, tanks; topology graph; valve-isolation trace."""
+
+    name = "network"
+    verbose_name = _("Water network")

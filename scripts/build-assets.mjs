@@ -1,0 +1,33 @@
+// Copies the front-end libraries installed from npm (package.json) into static/vendor/<name>/,
+// the only place templates load them from: no CDN is ever reachable from a utility's server room.
+import { cpSync, mkdirSync, rmSync, existsSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const out = join(root, "static", "vendor");
+
+// [package directory, files or folders inside it, target folder name]
+const ASSETS = [
+  ["leaflet/dist", ["leaflet.js", "leaflet.css", "leaflet-src.js", "images"], "leaflet"],
+  ["@geoman-io/leaflet-geoman-free/dist", ["leaflet-geoman.min.js", "leaflet-geoman.css"], "leaflet-geoman"],
+  ["leaflet.markercluster/dist", ["leaflet.markercluster.js", "MarkerCluster.css", "MarkerCluster.Default.css"], "leaflet.markercluster"],
+  ["maplibre-gl/dist", ["maplibre-gl.js", "maplibre-gl.css"], "maplibre-gl"],
+  ["@maplibre/maplibre-gl-leaflet", ["leaflet-maplibre-gl.js"], "maplibre-gl-leaflet"],
+  ["idb/build", ["umd.js"], "idb"],
+];
+
+rmSync(out, { recursive: true, force: true });
+for (const [pkgDir, files, target] of ASSETS) {
+  const dest = join(out, target);
+  mkdirSync(dest, { recursive: true });
+  for (const file of files) {
+    const src = join(root, "node_modules", pkgDir, file);
+    if (!existsSync(src)) {
+      console.error(`missing front-end asset: ${src} (run npm ci)`);
+      process.exit(1);
+    }
+    cpSync(src, join(dest, file), { recursive: true });
+  }
+}
+console.log(`front-end assets copied to ${out}`);

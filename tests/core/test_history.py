@@ -1,0 +1,73 @@
+import pghistory.models
+import pytest
+from django.apps import apps
+from django.db import connection
+from django.urls import reverse
+
+from cadastre.models import LandUse, Parcel
+from core import roles
+from core.history import command_context
+from tests.factories import ParcelFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+DOMAIN_APPS = ("cadastre", "sectors", "metering", "billing", "orders", "network", "admin_erp")
+
+
+def _events(parcel, label):
+    return pghistory.models.Events.objects.tracks(parcel).filter(pgh_label=label)
+
+
+def test_every_domain_model_has_history_tracking():
+    tracked = {getattr(m, "pgh_tracked_model", None) for m in apps.get_models()}
+    domain_models = [
+        m
+        for m in apps.get_models()
+        if m._meta.app_label in DOMAIN_APPS and not hasattr(m, "pgh_tracked_model")
+    ]
+    assert domain_models, "no domain models found"
+    untracked = [m._meta.label for m in domain_models if m not in tracked]
+    assert untracked == []
+
+
+def test_edit_through_admin_is_recorded_with_its_user(client):
+    editor = UserFactory(username="editora", is_staff=True, roles=[roles.CADASTRE_EDITOR])
+    parcel = ParcelFactory(land_use=LandUse.RESIDENTIAL)
+    client.force_login(editor)
+    response = client.post(
+        reverse("admin:cadastre_parcel_change", args=[parcel.pk]),
+        {
+            "block": parcel.block_id,
+            "cadastral_key": parcel.cadastral_key,
+            "land_use": LandUse.COMMERCIAL,
+            "address": parcel.address,
+            "geom": parcel.geom.ewkt,
+        },
+    )
+    assert response.status_code == 302, response.content[:2000]
+    event = _events(parcel, "update").get()
+    assert event.pgh_data["land_use"] == LandUse.COMMERCIAL
+    assert event.pgh_diff["land_use"] == [LandUse.RESIDENTIAL, LandUse.COMMERCIAL]
+    assert event.pgh_context["user"] == editor.pk
+    assert event.pgh_context["url"] == reverse("admin:cadastre_parcel_change", args=[parcel.pk])
+
+
+def test_bulk_sql_update_is_recorded_with_the_command_that_ran_it():
+    parcel = ParcelFactory(address="Calle Morelos 1")
+    with command_context("renumber_addresses"), connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE cadastre_parcel SET address = 'Calle Morelos 3' WHERE id = %s", [parcel.pk]
+        )
+    event = _events(parcel, "update").get()
+    assert event.pgh_data["address"] == "Calle Morelos 3"
+    assert event.pgh_context["command"] == "renumber_addresses"
+
+
+def test_delete_keeps_the_last_state_of_the_row():
+    parcel = ParcelFactory(cadastral_key="9999-001-777")
+    pk = parcel.pk
+    Parcel.objects.filter(pk=pk).delete()
+    event = pghistory.models.Events.objects.filter(
+        pgh_obj_model="cadastre.Parcel", pgh_obj_id=str(pk), pgh_label="delete"
+    ).get()
+    assert event.pgh_data["cadastral_key"] == "9999-001-777"
