@@ -16,12 +16,12 @@ city, bit for bit, on any machine.
 import math
 import random
 
-import pgtrigger
 from django.db import connection
 from django.utils.translation import gettext as _
 
 from cadastre.models import Block, Locality, Parcel, StreetSegment
 from core.demo import DemoContext, DemoError, demo_step
+from core.history import history_paused
 
 AVENUE_EVERY = 7  # every 7th lattice line is an avenue
 AVENUE_HALF_WIDTH = 10.0  # metres from centreline to block edge
@@ -142,7 +142,7 @@ def _rnd(seed: int, stream: str, *args: str) -> str:
     parts = ", ".join(args)
     return (
         f"(('x' || substr(md5(concat_ws(':', {seed}, '{stream}', {parts})), 1, 8))"
-        f"::bit(32)::bigint / 4294967296.0)"
+        f"::bit(32)::bigint / 4294967296.0::float8)"
     )
 
 
@@ -181,20 +181,18 @@ def _half_size_in_cells(accounts: int) -> int:
 def build_base_map(ctx: DemoContext) -> dict:
     """Generate the base cadastre of the demo city; returns the row counts written.
 
-    History triggers are skipped for this bulk seed (a million snapshot rows of a synthetic
-    city tell nobody anything); every later edit of these rows is recorded.
+    History triggers are paused for this bulk seed (see ``core.history.history_paused``);
+    every later edit of these rows is recorded.
     """
     rng = random.Random(ctx.seed)
     phases = [rng.uniform(0, 2 * math.pi) for _ in range(4)]
     seed = int(ctx.seed)
     half = _half_size_in_cells(ctx.accounts)
     target = int(ctx.accounts)
-    history_triggers = [
-        f"cadastre.{model.__name__}:{name}"
-        for model in (Locality, StreetSegment, Block, Parcel)
-        for name in ("insert_insert", "update_update", "delete_delete")
-    ]
-    with pgtrigger.ignore(*history_triggers), connection.cursor() as cur:
+    with history_paused(Locality, StreetSegment, Block, Parcel), connection.cursor() as cur:
+        # JIT compiling these one-shot statements (cost estimates over unanalysed temp tables
+        # are huge) takes seconds and saves nothing.
+        cur.execute("SET LOCAL jit = off")
         cur.execute(
             "SELECT ST_X(p), ST_Y(p) FROM ST_Transform(ST_SetSRID(ST_MakePoint(%s, %s), 4326), %s) p",
             [ctx.center_lonlat[0], ctx.center_lonlat[1], ctx.srid],
@@ -252,7 +250,13 @@ def _lattice_sql(*, seed: int, half: int, phases: list[float], target: int) -> l
                 * CASE WHEN r.hw = {AVENUE_HALF_WIDTH} THEN 0.2 ELSE 1 END AS y
             FROM demo_col c CROSS JOIN demo_row r""",
         "ALTER TABLE demo_node ADD PRIMARY KEY (i, j)",
+        # Temp tables get no autovacuum statistics; without them the planner guesses badly.
+        "ANALYZE demo_col",
+        "ANALYZE demo_row",
+        "ANALYZE demo_node",
         # Cells: corners, block inset fractions, colonia, block type, parcel grid, radial score.
+        # MATERIALIZED: inlined, each random draw would be recomputed wherever a later column
+        # mentions it (dozens of md5 calls per cell).
         f"""CREATE TEMP TABLE demo_cell AS
             WITH base AS (
               SELECT c.i, r.j, c.w, r.h,
@@ -269,19 +273,19 @@ def _lattice_sql(*, seed: int, half: int, phases: list[float], target: int) -> l
               JOIN demo_node n10 ON n10.i = c.i + 1 AND n10.j = r.j
               JOIN demo_node n11 ON n11.i = c.i + 1 AND n11.j = r.j + 1
               JOIN demo_node n01 ON n01.i = c.i AND n01.j = r.j + 1
-            ), col AS (
+            ), col AS MATERIALIZED (
               SELECT *, band_y * 100000 + floor((i + {half}
                        + floor({CELLS_PER_COLONIA_X} * {r("shift", "band_y")})) / {CELLS_PER_COLONIA_X}.0)::int
                        AS colonia,
                      w - hw_l - hw_r AS bw, h - hw_b - hw_t AS bh,
                      {r("bt", "i", "j")} AS block_rand
               FROM base
-            ), typed AS (
+            ), typed AS MATERIALIZED (
               SELECT *, CASE WHEN block_rand < 0.03 THEN 'green' WHEN block_rand < 0.05 THEN 'public'
                              WHEN {r("kind", "colonia")} < 0.06 THEN 'industrial'
                              ELSE 'normal' END AS block_type
               FROM col
-            ), gridded AS (
+            ), gridded AS MATERIALIZED (
               SELECT *,
                 CASE WHEN block_type IN ('green', 'public') THEN 1
                      WHEN block_type = 'industrial' OR bh >= 40 THEN 2 ELSE 1 END AS nrows,
@@ -294,13 +298,14 @@ def _lattice_sql(*, seed: int, half: int, phases: list[float], target: int) -> l
               FROM typed
             ), ranked AS (
               SELECT *, nrows * ncols AS n,
-                     SUM(nrows * ncols) OVER (ORDER BY score, i, j) AS cum
+                     SUM(nrows * ncols) OVER (ORDER BY score, i, j ROWS UNBOUNDED PRECEDING) AS cum
               FROM gridded
             )
             SELECT *, GREATEST(0, LEAST(n, {target} - (cum - n)))::int AS take
             FROM ranked""",
         "DELETE FROM demo_cell WHERE take = 0",
         "ALTER TABLE demo_cell ADD PRIMARY KEY (i, j)",
+        "ANALYZE demo_cell",
         # Colonias: numbered from the south-west, named from the lists; the one holding the
         # centre cell is the historic centre.
         f"""CREATE TEMP TABLE demo_colonia AS
@@ -381,7 +386,7 @@ def _insert_sql(*, seed: int, srid: int, cx: float, cy: float) -> list[str]:
         f"(d.i % {AVENUE_EVERY} = 0 OR (d.i + 1) % {AVENUE_EVERY} = 0 "
         f"OR d.j % {AVENUE_EVERY} = 0 OR (d.j + 1) % {AVENUE_EVERY} = 0)"
     )
-    lu = r("lu", "d.i", "d.j", "pn")
+    lu = "z.lu"
     return [
         f"""INSERT INTO cadastre_locality (code, name, kind, postal_code, geom)
             SELECT k.code, k.name, k.kind, k.postal_code,
@@ -394,6 +399,7 @@ def _insert_sql(*, seed: int, srid: int, cx: float, cy: float) -> list[str]:
                      AS block_code, k.code AS colonia_code, {", ".join(corners)}
             FROM demo_cell c JOIN demo_colonia k USING (colonia)
             JOIN cadastre_locality l ON l.code = k.code""",
+        "ANALYZE demo_block",
         # Block ring: the parcel grid's outer vertices, so parcels share the block's edges.
         f"""INSERT INTO cadastre_block (locality_id, code, geom)
             SELECT locality_id, block_code, ST_SetSRID(ST_MakePolygon(ST_MakeLine(
@@ -403,6 +409,7 @@ def _insert_sql(*, seed: int, srid: int, cx: float, cy: float) -> list[str]:
               || ARRAY(SELECT {ring_left} FROM generate_series(0, nrows - 1) g)
               || {point("0", "0")})), {srid})
             FROM demo_block""",
+        "ANALYZE cadastre_block",
         f"""INSERT INTO cadastre_parcel (block_id, cadastral_key, land_use, address, geom)
             SELECT b.id,
               d.colonia_code || '-' || d.block_code || '-' || lpad((pn + 1)::text, 3, '0'),
@@ -427,7 +434,8 @@ def _insert_sql(*, seed: int, srid: int, cx: float, cy: float) -> list[str]:
             FROM demo_block d
             JOIN cadastre_block b ON b.locality_id = d.locality_id AND b.code = d.block_code
             CROSS JOIN LATERAL generate_series(0, d.take - 1) pn
-            CROSS JOIN LATERAL (SELECT pn / d.ncols AS pr, pn % d.ncols AS pc) g""",
+            CROSS JOIN LATERAL (SELECT pn / d.ncols AS pr, pn % d.ncols AS pc) g
+            CROSS JOIN LATERAL (SELECT {r("lu", "d.i", "d.j", "pn")} AS lu) z""",
         # Street segments: lattice edges that border at least one built cell.
         f"""INSERT INTO cadastre_streetsegment (name, street_class, geom)
             SELECT {_street_name_sql("a.j", north_south=False)},

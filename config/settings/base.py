@@ -8,12 +8,10 @@ from pathlib import Path
 import environ
 from django.utils.translation import gettext_lazy as _
 
+from config.local_services import LOCAL_DATABASE_URL, LOCAL_REDIS_URL
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 env = environ.Env()
-
-# The project-local cluster and Redis started by scripts/services.sh (see README).
-LOCAL_DATABASE_URL = f"postgis://caudal@127.0.0.1:{env.int('CAUDAL_PG_PORT', 55432)}/caudal"
-LOCAL_REDIS_URL = f"redis://127.0.0.1:{env.int('CAUDAL_REDIS_PORT', 56379)}/0"
 
 SECRET_KEY = env("DJANGO_SECRET_KEY", default="")
 DEBUG = False
