@@ -3,12 +3,15 @@
 from django.apps import apps
 from django.db import connection
 
+EXACT_BELOW = 100_000
+
 
 def city_summary() -> dict[str, int]:
-    """Row counts of the base cadastre, from the planner's statistics (cheap at 1M rows).
+    """Row counts of the base cadastre: exact for small tables, estimated for big ones.
 
-    ``reltuples`` is an estimate refreshed by ANALYZE/autovacuum; exact counts of a million rows
-    on every landing page view would cost more than they tell.
+    ``reltuples`` is the planner's estimate refreshed by ANALYZE/autovacuum; exact counts of a
+    million rows on every landing page view would cost more than they tell. Below 100,000 rows
+    (or before the first ANALYZE, when the estimate is -1) the count is exact.
     """
     wanted = {
         "localities": "cadastre.Locality",
@@ -26,8 +29,15 @@ def city_summary() -> dict[str, int]:
         return {}
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT relname, GREATEST(reltuples, 0)::bigint FROM pg_class WHERE relname = ANY(%s)",
+            "SELECT relname, reltuples::bigint FROM pg_class WHERE relname = ANY(%s)",
             [list(tables.values())],
         )
-        counts = dict(cursor.fetchall())
-    return {key: counts.get(table, 0) for key, table in tables.items()}
+        estimates = dict(cursor.fetchall())
+        summary = {}
+        for key, table in tables.items():
+            estimate = estimates.get(table, 0)
+            if estimate < EXACT_BELOW:
+                cursor.execute(f'SELECT COUNT(*) FROM "{table}"')  # noqa: S608 (model table name)
+                estimate = cursor.fetchone()[0]
+            summary[key] = estimate
+    return summary

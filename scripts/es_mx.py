@@ -103,4 +103,7 @@ ES_MX = {
     "Work orders": "Órdenes de trabajo",
     "Sectorization": "Sectorización",
     "Map tiles": "Teselas del mapa",
+    "Neighbourhoods of the city": "Colonias de la ciudad",
+    "Loading the map…": "Cargando el mapa…",
+    "The map could not be loaded.": "No se pudo cargar el mapa.",
 }

@@ -57,3 +57,14 @@ def test_admin_parcel_page_has_a_map_widget(client):
     client.force_login(admin_user)
     html = client.get(reverse("admin:cadastre_parcel_add")).content.decode()
     assert "leaflet" in html.lower()
+
+
+def test_city_summary_counts_the_cadastre_exactly_while_it_is_small(client):
+    from tests.factories import ParcelFactory
+
+    ParcelFactory()
+    ParcelFactory()
+    client.force_login(UserFactory(username="gerente", roles=[roles.MANAGER]))
+    response = client.get(reverse("landing"))
+    assert response.context["city"]["parcels"] == 2
+    assert response.context["city"]["localities"] == 2
