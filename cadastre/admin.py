@@ -1,25 +1,25 @@
 from django.contrib import admin
-from leaflet.admin import LeafletGeoAdmin
 
 from cadastre.models import Block, Locality, Parcel, StreetSegment
+from gis_core.admin import MapAdmin
 
 
 @admin.register(Locality)
-class LocalityAdmin(LeafletGeoAdmin):
+class LocalityAdmin(MapAdmin):
     list_display = ("code", "name", "kind", "postal_code")
     list_filter = ("kind",)
     search_fields = ("code", "name")
 
 
 @admin.register(StreetSegment)
-class StreetSegmentAdmin(LeafletGeoAdmin):
+class StreetSegmentAdmin(MapAdmin):
     list_display = ("id", "name", "street_class")
     list_filter = ("street_class",)
     search_fields = ("name",)
 
 
 @admin.register(Block)
-class BlockAdmin(LeafletGeoAdmin):
+class BlockAdmin(MapAdmin):
     list_display = ("id", "locality", "code")
     search_fields = ("code", "locality__name")
     list_select_related = ("locality",)
@@ -27,7 +27,7 @@ class BlockAdmin(LeafletGeoAdmin):
 
 
 @admin.register(Parcel)
-class ParcelAdmin(LeafletGeoAdmin):
+class ParcelAdmin(MapAdmin):
     list_display = ("cadastral_key", "land_use", "address", "land_area_m2")
     list_filter = ("land_use",)
     search_fields = ("cadastral_key", "address")

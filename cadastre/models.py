@@ -102,7 +102,8 @@ class Block(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.locality_id}-{self.code}"
+        # The key staff use: colonia code and block number, as in the parcel's cadastral key.
+        return f"{self.locality.code}-{self.code}"
 
 
 @track_history()

@@ -9,7 +9,7 @@ const out = join(root, "static", "vendor");
 
 // [package directory, files or folders inside it, target folder name]
 const ASSETS = [
-  ["leaflet/dist", ["leaflet.js", "leaflet.css", "leaflet-src.js", "images"], "leaflet"],
+  ["leaflet/dist", ["leaflet.js", "leaflet.css", "images"], "leaflet"],
   ["@geoman-io/leaflet-geoman-free/dist", ["leaflet-geoman.min.js", "leaflet-geoman.css"], "leaflet-geoman"],
   ["leaflet.markercluster/dist", ["leaflet.markercluster.js", "MarkerCluster.css", "MarkerCluster.Default.css"], "leaflet.markercluster"],
   ["maplibre-gl/dist", ["maplibre-gl.js", "maplibre-gl.css"], "maplibre-gl"],
@@ -28,6 +28,9 @@ for (const [pkgDir, files, target] of ASSETS) {
       process.exit(1);
     }
     cpSync(src, join(dest, file), { recursive: true });
+    // Source maps travel with their scripts: the manifest storage of collectstatic follows
+    // every sourceMappingURL and fails on a missing one.
+    if (existsSync(`${src}.map`)) cpSync(`${src}.map`, join(dest, `${file}.map`));
   }
 }
 console.log(`front-end assets copied to ${out}`);

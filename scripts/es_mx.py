@@ -106,4 +106,6 @@ ES_MX = {
     "Neighbourhoods of the city": "Colonias de la ciudad",
     "Loading the map…": "Cargando el mapa…",
     "The map could not be loaded.": "No se pudo cargar el mapa.",
+    "Caudal administration": "Administración de Caudal",
+    "Catalogues and users": "Catálogos y usuarios",
 }

@@ -25,6 +25,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "django.contrib.humanize",
     "django.contrib.gis",
     "rest_framework",
     "rest_framework_gis",
@@ -168,6 +169,9 @@ LEAFLET_CONFIG = {
     "TILES": [],
     "DEFAULT_CENTER": (CAUDAL_DEMO_CENTER[1], CAUDAL_DEMO_CENTER[0]),
     "DEFAULT_ZOOM": 13,
+    # With no tile layer Leaflet cannot infer a max zoom; parcels need street-level zooms.
+    "MIN_ZOOM": 3,
+    "MAX_ZOOM": 21,
     "RESET_VIEW": False,
     "NO_GLOBALS": False,
 }

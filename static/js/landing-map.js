@@ -4,7 +4,7 @@
   "use strict";
   const element = document.getElementById("city-map");
   if (!element || typeof L === "undefined") return;
-  const map = L.map(element, { zoomControl: true, attributionControl: false });
+  const map = L.map(element, { zoomControl: true, attributionControl: false, zoomSnap: 0.25 });
   const colours = {
     centro: "#b15928", industrial: "#6a3d9a", fraccionamiento: "#33a02c",
     barrio: "#ff7f00", colonia: "#1f78b4",
@@ -32,7 +32,7 @@
           featureLayer.bindTooltip(p.code + " · " + p.name + " (" + p.kind_label + ")");
         },
       }).addTo(map);
-      map.fitBounds(layer.getBounds());
+      map.fitBounds(layer.getBounds(), { padding: [8, 8] });
       element.dataset.features = String(collection.features.length);
       map.removeControl(status);
     })
