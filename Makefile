@@ -65,7 +65,7 @@ lint: setup
 	@.venv/bin/ruff format --check .
 	@$(PY) scripts/check_messages.py
 
-bench: migrate
+bench: services
 	@for b in bench/*.py; do $(PY) $$b $(if $(SCALE),--scale $(SCALE)) || exit 1; done
 
 stop:

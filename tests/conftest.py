@@ -4,6 +4,7 @@ import os
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -54,3 +55,17 @@ def celery_worker_process(settings):
             proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+@contextmanager
+def rolled_back_transaction(django_db_blocker):
+    """Data written inside is visible to a whole module's tests, then rolled back.
+
+    For expensive fixtures (a demo city) built once per module: each test's own ``db``
+    transaction nests inside as a savepoint.
+    """
+    from django.db import transaction
+
+    with django_db_blocker.unblock(), transaction.atomic():
+        yield
+        transaction.set_rollback(True)

@@ -14,6 +14,7 @@ from cadastre.models import Block, Locality, Parcel, StreetSegment
 from core.demo import DemoContext, DemoError
 from core.models import DemoStepRun
 from core.services import demo_city_build
+from tests.conftest import rolled_back_transaction
 
 ACCOUNTS = 3000
 SEED = 11
@@ -44,15 +45,9 @@ def _digest():
 
 @pytest.fixture(scope="module")
 def city(django_db_setup, django_db_blocker):
-    with django_db_blocker.unblock():
-        atomic = transaction.atomic()
-        atomic.__enter__()
-        try:
-            demo_city_build(ctx=_ctx(), log=lambda _msg: None)
-            yield _digest()
-        finally:
-            transaction.set_rollback(True)
-            atomic.__exit__(None, None, None)
+    with rolled_back_transaction(django_db_blocker):
+        demo_city_build(ctx=_ctx(), log=lambda _msg: None)
+        yield _digest()
 
 
 pytestmark = pytest.mark.django_db

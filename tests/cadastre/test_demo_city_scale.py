@@ -6,10 +6,11 @@ bench/demo_city.py, not here.
 
 import pytest
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connection
 
 from core.demo import DemoContext
 from core.services import demo_city_build
+from tests.conftest import rolled_back_transaction
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db]
 
@@ -24,24 +25,15 @@ def _scalar(sql):
 
 @pytest.fixture(scope="module")
 def big_city(django_db_setup, django_db_blocker):
-    with django_db_blocker.unblock():
-        atomic = transaction.atomic()
-        atomic.__enter__()
-        try:
-            ctx = DemoContext(
-                accounts=ACCOUNTS,
-                seed=7,
-                srid=settings.CAUDAL_SRID,
-                center_lonlat=tuple(settings.CAUDAL_DEMO_CENTER),
-            )
-            demo_city_build(ctx=ctx, log=lambda _m: None)
-            with connection.cursor() as cursor:
-                cursor.execute("ANALYZE cadastre_parcel")
-                cursor.execute("ANALYZE cadastre_block")
-            yield
-        finally:
-            transaction.set_rollback(True)
-            atomic.__exit__(None, None, None)
+    with rolled_back_transaction(django_db_blocker):
+        ctx = DemoContext(
+            accounts=ACCOUNTS,
+            seed=7,
+            srid=settings.CAUDAL_SRID,
+            center_lonlat=tuple(settings.CAUDAL_DEMO_CENTER),
+        )
+        demo_city_build(ctx=ctx, log=lambda _m: None)
+        yield
 
 
 def test_a_million_parcels_all_valid(big_city):
