@@ -4,7 +4,7 @@
 Runs ``makemessages`` into a scratch copy of the catalog and compares message ids:
 - a msgid in the code but not in locale/es_MX → a string someone forgot to translate;
 - an empty or fuzzy msgstr → an untranslated string.
-``--update`` rewrites locale/es_MX/LC_MESSAGES/django.po from the code and scripts/es_mx.py.
+``--update`` rewrites locale/es_MX/LC_MESSAGES/django.po from the code and scripts/es_mx/.
 Exit status 1 when something is missing (used by `make lint` and by the test suite).
 """
 
@@ -93,7 +93,7 @@ if __name__ == "__main__":
     if missing:
         print(
             f"{len(missing)} message(s) need a Spanish translation "
-            f"(add them to scripts/es_mx.py, then run scripts/check_messages.py --update)"
+            f"(add them to a module of scripts/es_mx/, then run scripts/check_messages.py --update)"
         )
         sys.exit(1)
     print("translations: complete")

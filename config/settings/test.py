@@ -6,6 +6,8 @@ from .base import env
 DEBUG = False
 SECRET_KEY = "caudal-test-only-key"  # noqa: S105
 ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
+# CAUDAL_TEST_DB lets several test runs share one server without clobbering each other.
+DATABASES["default"]["TEST"] = {"NAME": env("CAUDAL_TEST_DB", default="test_caudal")}  # noqa: F405
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # Tests must not collide with a running demo's cache keys or Celery queue.
 CACHES["default"]["KEY_PREFIX"] = "caudal-test"  # noqa: F405

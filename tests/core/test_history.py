@@ -42,6 +42,7 @@ def test_edit_through_admin_is_recorded_with_its_user(client):
             "land_use": LandUse.COMMERCIAL,
             "address": parcel.address,
             "geom": parcel.geom.ewkt,
+            "status": "active",
         },
     )
     assert response.status_code == 302, response.content[:2000]

@@ -1,6 +1,4 @@
-"""Spanish (Mexico) translations of Caudal's messages, applied to locale/es_MX by
-``scripts/check_messages.py --update``. Kept as a Python mapping so reviews see msgid and
-translation side by side."""
+"""Translations of core, config and the base cadastre (see scripts/es_mx/__init__.py)."""
 
 ES_MX = {
     "Administration": "Administración",
