@@ -13,6 +13,9 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/cadastre/", include("cadastre.urls")),
+    path("api/census/", include("cadastre.census_urls")),
+    path("api/orders/", include("orders.urls")),
+    path("cadastre/", include("cadastre.page_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]

@@ -133,6 +133,29 @@ CAUDAL_SRID = env.int("CAUDAL_SRID", 32614)
 # Where the demo city is built (longitude, latitude); must fall inside CAUDAL_SRID's zone.
 CAUDAL_DEMO_CENTER = tuple(env.list("CAUDAL_DEMO_CENTER", cast=float, default=[-100.81, 20.53]))
 
+# --- Cadastre editing and imports ------------------------------------------------------------
+# Topology rules of parcel edits, in metres of the storage CRS.
+CAUDAL_TOPOLOGY = {
+    # Overlap with a neighbour (or outside the block) thinner than this is tolerated as noise.
+    "OVERLAP_TOLERANCE_M": env.float("CAUDAL_OVERLAP_TOLERANCE_M", 0.05),
+    # New vertices closer than this to a neighbour's vertex or edge are moved onto it.
+    "SNAP_TOLERANCE_M": env.float("CAUDAL_SNAP_TOLERANCE_M", 0.30),
+    # Census/reconciliation: a service point farther than this outside its parcel is suspicious
+    # (closer points are connections on the street side, which is normal).
+    "SERVICE_POINT_MAX_OFFSET_M": env.float("CAUDAL_SERVICE_POINT_MAX_OFFSET_M", 25.0),
+}
+# Uploaded layers (GeoPackage, zipped Shapefile, GeoJSON, CSV): refused beyond these limits.
+CAUDAL_IMPORT_LIMITS = {
+    "MAX_UPLOAD_BYTES": env.int("CAUDAL_IMPORT_MAX_UPLOAD_BYTES", 512 * 1024 * 1024),
+    "MAX_ZIP_ENTRIES": env.int("CAUDAL_IMPORT_MAX_ZIP_ENTRIES", 50),
+    "MAX_ZIP_RATIO": env.int("CAUDAL_IMPORT_MAX_ZIP_RATIO", 100),
+    "MAX_UNZIPPED_BYTES": env.int("CAUDAL_IMPORT_MAX_UNZIPPED_BYTES", 2 * 1024 * 1024 * 1024),
+    "MAX_FEATURES": env.int("CAUDAL_IMPORT_MAX_FEATURES", 3_000_000),
+    "MAX_VERTICES_PER_FEATURE": env.int("CAUDAL_IMPORT_MAX_VERTICES", 10_000),
+}
+DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+
 # --- REST API -------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

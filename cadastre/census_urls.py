@@ -1,0 +1,4 @@
+"""Census and reconciliation endpoints under /api/census/."""
+
+app_name = "census"
+urlpatterns = []

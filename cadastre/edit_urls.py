@@ -1,0 +1,3 @@
+"""Parcel editing endpoints (create, reshape, split, merge, attributes) under /api/cadastre/edit/."""
+
+urlpatterns = []

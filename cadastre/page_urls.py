@@ -1,0 +1,4 @@
+"""Cadastre pages (the map editor) under /cadastre/."""
+
+app_name = "cadastre-pages"
+urlpatterns = []

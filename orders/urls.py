@@ -1,0 +1,4 @@
+"""Work order endpoints under /api/orders/."""
+
+app_name = "orders"
+urlpatterns = []
