@@ -453,3 +453,8 @@ def _insert_sql(*, seed: int, srid: int, cx: float, cy: float) -> list[str]:
             WHERE EXISTS (SELECT 1 FROM demo_cell c WHERE c.j = a.j AND c.i IN (a.i, a.i - 1))""",
         "DROP TABLE demo_block",
     ]
+
+
+# The customer-roll step lives in its own module; importing it here registers it when
+# ``demo_city`` autodiscovers ``cadastre.demo``.
+from cadastre import demo_roll  # noqa: E402, F401

@@ -10,10 +10,20 @@ import pytest
 from django.conf import settings
 from django.db import connection, transaction
 
-from cadastre.models import Block, Locality, Parcel, StreetSegment
+from cadastre.models import (
+    Block,
+    Customer,
+    Locality,
+    Owner,
+    Parcel,
+    ServiceAccount,
+    StreetSegment,
+)
+from cadastre.validators import validate_rfc
 from core.demo import DemoContext, DemoError
 from core.models import DemoStepRun
 from core.services import demo_city_build
+from metering.models import Meter
 from tests.conftest import rolled_back_transaction
 
 ACCOUNTS = 3000
@@ -33,6 +43,12 @@ def _scalar(sql, params=None):
     with connection.cursor() as cursor:
         cursor.execute(sql, params or [])
         return cursor.fetchone()[0]
+
+
+def _scalar_row(sql, params=None):
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params or [])
+        return cursor.fetchone()
 
 
 def _digest():
@@ -192,3 +208,70 @@ def test_a_city_of_another_size_is_refused_without_replace(city):
     with pytest.raises(DemoError, match="--replace"):
         demo_city_build(ctx=_ctx(accounts=ACCOUNTS + 1), log=lambda _m: None)
     assert Parcel.objects.count() == ACCOUNTS
+
+
+# --- Customer roll and meters -------------------------------------------------------------
+
+
+def test_builds_exactly_the_requested_number_of_accounts_each_with_a_customer(city):
+    assert ServiceAccount.objects.count() == ACCOUNTS
+    assert not ServiceAccount.objects.filter(customer__isnull=True).exists()
+    assert Customer.objects.count() == ACCOUNTS
+
+
+def test_accounts_cover_every_use_type_and_condominiums_share_a_parcel(city):
+    uses = set(ServiceAccount.objects.values_list("use_type", flat=True).distinct())
+    assert {"domestic", "commercial", "public", "mixed"} <= uses
+    multi = _scalar(
+        "SELECT COUNT(*) FROM (SELECT parcel_id FROM cadastre_serviceaccount"
+        " GROUP BY parcel_id HAVING COUNT(*) > 1) x"
+    )
+    assert multi > 0
+    assert not ServiceAccount.objects.filter(parcel__land_use="vacant").exists()
+
+
+def test_service_points_lie_on_the_parcel_or_just_outside_on_the_street(city):
+    outside, farthest = _scalar_row(
+        "SELECT COUNT(*) FILTER (WHERE NOT ST_Intersects(a.service_point, p.geom)),"
+        " MAX(ST_Distance(a.service_point, p.geom))"
+        " FROM cadastre_serviceaccount a JOIN cadastre_parcel p ON p.id = a.parcel_id"
+    )
+    assert outside > ACCOUNTS * 0.1, "some connections should be on the street side"
+    assert farthest <= 1.5 + 1e-6
+
+
+def test_ownership_shares_add_up_to_one_hundred_percent_per_parcel(city):
+    assert (
+        _scalar(
+            "SELECT COUNT(*) FROM (SELECT parcel_id FROM cadastre_ownership GROUP BY parcel_id"
+            " HAVING abs(SUM(share_percent) - 100) > 0.01) x"
+        )
+        == 0
+    )
+    assert (
+        _scalar(
+            "SELECT COUNT(*) FROM cadastre_parcel p WHERE NOT EXISTS"
+            " (SELECT 1 FROM cadastre_ownership o WHERE o.parcel_id = p.id)"
+        )
+        == 0
+    )
+
+
+def test_every_demo_rfc_passes_python_stdnum_with_check_digits(city):
+    rfcs = list(Owner.objects.exclude(rfc="").values_list("rfc", flat=True))
+    rfcs += list(Customer.objects.exclude(rfc="").values_list("rfc", flat=True))
+    assert len(rfcs) > 100
+    for value in rfcs:
+        validate_rfc(value)  # raises ValidationError on a bad one
+
+
+def test_metered_accounts_have_one_installed_meter_and_some_are_flat_rate(city):
+    metered = Meter.objects.filter(status="installed").count()
+    assert 0.85 * ACCOUNTS < metered < ACCOUNTS
+    assert (
+        _scalar(
+            "SELECT COUNT(*) FROM (SELECT account_id FROM metering_meter WHERE status = 'installed'"
+            " GROUP BY account_id HAVING COUNT(*) > 1) x"
+        )
+        == 0
+    )
