@@ -2,11 +2,13 @@
 """Demo city generation at scale (issue 2: 1,000,000 accounts' worth of parcels in <= 5 min).
 
 Figures:
-- ``demo_city_seconds``: the whole cadastre step against the issue's budget of 300 s.
+- ``demo_city_base_map_seconds``: the base map step (colonias, streets, blocks, parcels)
+  against the issue's budget of 300 s.
 - ``demo_city_vs_bulk_polygon_write``: the same step against the floor measured in this run:
   writing as many plain rectangles as there are parcels, blocks and street segments into
   indexed tables with one ``INSERT … SELECT`` each. The generator computes a warped lattice,
   colonias, keys, addresses and land use on top of that write; goal: at most 4x the floor.
+The other steps (owners, customers, accounts, meters…) are timed and printed, with rows/s.
 
 Usage: bench/demo_city.py [--scale ACCOUNTS] [--seed S]
 """
@@ -71,20 +73,25 @@ def main() -> int:
     )
     started = time.perf_counter()
     runs = demo_city_build(ctx=ctx, replace=True, log=lambda _m: None)
-    seconds = time.perf_counter() - started
-    counts = {}
+    total = time.perf_counter() - started
     for run in runs:
-        counts.update(run.counts)
+        rows = sum(run.counts.values())
+        print(
+            f"step {run.step}: {run.counts} in {run.seconds:.1f} s = {rows / run.seconds:,.0f} rows/s"
+        )
+    base = next(run for run in runs if run.step == "cadastre.base_map")
+    counts = base.counts
     rows = sum(counts.values())
     floor = bulk_polygon_write_seconds(
         parcels=counts["parcels"], blocks=counts["blocks"], streets=counts["streets"], srid=ctx.srid
     )
     print(
-        f"demo city: {args.scale} accounts, {counts} in {seconds:.1f} s "
-        f"= {rows / seconds:,.0f} rows/s (plain polygon write: {rows / floor:,.0f} rows/s)"
+        f"demo city: {args.scale} accounts, every step in {total:.1f} s; base map "
+        f"{base.seconds:.1f} s = {rows / base.seconds:,.0f} rows/s "
+        f"(plain polygon write: {rows / floor:,.0f} rows/s)"
     )
-    ok = result("demo_city_seconds", value=seconds, baseline=300.0, goal=1.0)
-    ok &= result("demo_city_vs_bulk_polygon_write", value=seconds, baseline=floor, goal=4.0)
+    ok = result("demo_city_base_map_seconds", value=base.seconds, baseline=300.0, goal=1.0)
+    ok &= result("demo_city_vs_bulk_polygon_write", value=base.seconds, baseline=floor, goal=4.0)
     return 0 if ok else 1
 
 
