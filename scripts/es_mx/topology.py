@@ -49,4 +49,8 @@ ES_MX = {
     "“%(value)s” is not a land use; choose one of: %(choices)s.": "«%(value)s» no es un uso de suelo; elija uno de: %(choices)s.",
     "The address has %(count)s characters; at most %(max)s are allowed.": "La dirección tiene %(count)s caracteres; se permiten como máximo %(max)s.",
     "The built area must be a number of square metres, zero or more (got “%(value)s”).": "La superficie construida debe ser un número de metros cuadrados, cero o más (se recibió «%(value)s»).",
+    "Parcels %(keys)s have different owners or shares. Record the change of ownership first; only parcels with the same owners can be merged.": (
+        "Los predios %(keys)s tienen propietarios o porcentajes distintos. Registre primero el "
+        "cambio de propiedad; solo se fusionan predios con los mismos propietarios."
+    ),
 }
