@@ -12,6 +12,25 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup):
+    """pytest-django's test database, its serialized copy reachable from any context.
+
+    Once Playwright's sync API has started (the first browser test), test code runs in another
+    greenlet, where Django opens a new connection object without the serialized copy that
+    ``serialized_rollback`` restores: the next transactional test then started from an empty
+    database (no role groups, no permissions). A class-level default hands every connection
+    object of the (single) test database the copy.
+    """
+    from django.db import connections
+
+    wrapper = connections["default"]
+    contents = getattr(wrapper, "_test_serialized_contents", None)
+    if contents is not None:
+        type(wrapper)._test_serialized_contents = contents
+    yield
+
+
 @pytest.fixture
 def celery_worker_process(settings):
     """A real Celery worker on the test broker, stopped after the test."""

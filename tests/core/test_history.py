@@ -43,6 +43,9 @@ def test_edit_through_admin_is_recorded_with_its_user(client):
             "address": parcel.address,
             "geom": parcel.geom.ewkt,
             "status": "active",
+            # The parcel page carries an ownership inline; an empty management form keeps it.
+            "ownerships-TOTAL_FORMS": "0",
+            "ownerships-INITIAL_FORMS": "0",
         },
     )
     assert response.status_code == 302, response.content[:2000]
