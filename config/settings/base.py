@@ -174,6 +174,13 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Several models have a "kind" or "status" field with different choices; without names
+    # drf-spectacular would hash them into the component names (and warn).
+    "ENUM_NAME_OVERRIDES": {
+        "LocalityKindEnum": "cadastre.models.LocalityKind",
+        "PartyKindEnum": "cadastre.models.PartyKind",
+        "SearchHitKindEnum": "cadastre.selectors.SEARCH_KINDS",
+    },
 }
 
 # --- Celery ---------------------------------------------------------------------------------
