@@ -68,3 +68,11 @@ def test_city_summary_counts_the_cadastre_exactly_while_it_is_small(client):
     response = client.get(reverse("landing"))
     assert response.context["city"]["parcels"] == 2
     assert response.context["city"]["localities"] == 2
+
+
+def test_parcel_editor_link_shows_only_for_those_who_may_view_parcels(client):
+    editor_url = reverse("cadastre-pages:editor")
+    client.force_login(UserFactory(username="catastro1", roles=[roles.CADASTRE_EDITOR]))
+    assert f'href="{editor_url}"' in client.get(reverse("landing")).content.decode()
+    client.force_login(UserFactory(username="sin-rol"))
+    assert f'href="{editor_url}"' not in client.get(reverse("landing")).content.decode()

@@ -1,0 +1,532 @@
+"""Parcel editing API for cadastre staff: create, reshape, split, merge, attributes, and the
+bbox reads the map editor draws from.
+
+Views only validate input, call a service of ``cadastre.services`` and serialize the result;
+topology (overlaps, blocks, snapping, lineage) lives in the services. Geometry travels in
+WGS 84 (EPSG:4326) GeoJSON both ways; the services transform it into the storage CRS.
+
+Every error answers 400 with one shape the editor can show as is::
+
+    {"code": "...", "message": "<translated>", "where": <GeoJSON geometry in 4326> | null}
+"""
+
+import json
+import math
+from decimal import Decimal
+
+from django.contrib.gis.db.models.functions import AsGeoJSON, Transform
+from django.contrib.gis.gdal import GDALException
+from django.contrib.gis.geos import GEOSException, GEOSGeometry, Polygon
+from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_serializer,
+)
+from rest_framework import serializers, status
+from rest_framework.exceptions import ValidationError
+from rest_framework.permissions import BasePermission
+from rest_framework.response import Response
+from rest_framework.views import APIView
+from rest_framework_gis.fields import GeometryField
+
+from cadastre.errors import CadastreError
+from cadastre.models import Block, LandUse, Parcel, ParcelStatus
+from cadastre.services import (
+    parcel_create,
+    parcel_merge,
+    parcel_reshape,
+    parcel_split,
+    parcel_update_attributes,
+)
+from gis_core.srid import WGS84, storage_srid
+
+# 7 decimals of a degree ≈ 1 cm: enough for a cadastre drawn in metres, no float noise.
+COORDINATE_PRECISION = 7
+# The editor never needs more than a street or two of parcels at once; beyond this the answer
+# says it was capped and the map asks to zoom in.
+BBOX_MAX_FEATURES = 3000
+# A polygon drawn by hand has tens of vertices; thousands mean a bug or an abuse.
+MAX_VERTICES = 10_000
+MAX_MERGE = 50
+
+
+BBOX_PARAMETER = OpenApiParameter(
+    "bbox",
+    str,
+    required=True,
+    description="minlon,minlat,maxlon,maxlat in WGS 84 degrees",
+)
+
+
+# --- Permissions -----------------------------------------------------------------------------
+
+
+class CanViewParcels(BasePermission):
+    def has_permission(self, request, view):
+        return bool(request.user and request.user.has_perm("cadastre.view_parcel"))
+
+
+class CanEditParcels(BasePermission):
+    def has_permission(self, request, view):
+        return bool(request.user and request.user.has_perm("cadastre.change_parcel"))
+
+
+# --- Input fields ----------------------------------------------------------------------------
+
+
+@extend_schema_field({"type": "object", "description": "GeoJSON geometry in WGS 84 (EPSG:4326)"})
+class GeoJsonInputField(serializers.Field):
+    """A GeoJSON geometry object of one type, in WGS 84, parsed into GEOS (SRID 4326)."""
+
+    default_error_messages = {
+        "not_object": gettext_lazy(
+            "Send the {field} as a GeoJSON geometry object with 'type' and 'coordinates'."
+        ),
+        "wrong_type": gettext_lazy("The {field} must be a GeoJSON {expected}, not {got}."),
+        "unreadable": gettext_lazy("The {field} is not valid GeoJSON: {reason}"),
+        "empty": gettext_lazy("The {field} is empty."),
+        "too_many_vertices": gettext_lazy(
+            "The {field} has {count} vertices; at most {max} are accepted."
+        ),
+        "out_of_range": gettext_lazy(
+            "The {field} has coordinates outside longitude -180…180 / latitude -90…90: "
+            "send WGS 84 degrees (longitude first)."
+        ),
+    }
+
+    def __init__(self, *, geom_type: str, label_text, **kwargs):
+        self.geom_type = geom_type
+        self.label_text = label_text
+        kwargs.setdefault("label", label_text)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        field = str(self.label_text)
+        if not isinstance(data, dict) or "type" not in data or "coordinates" not in data:
+            self.fail("not_object", field=field)
+        if data["type"] != self.geom_type:
+            self.fail(
+                "wrong_type", field=field, expected=self.geom_type, got=str(data["type"])[:40]
+            )
+        try:
+            geom = GEOSGeometry(json.dumps(data))
+        except (GEOSException, GDALException, ValueError, TypeError) as exc:
+            self.fail("unreadable", field=field, reason=str(exc)[:200])
+        if geom.empty:
+            self.fail("empty", field=field)
+        if geom.num_coords > MAX_VERTICES:
+            self.fail("too_many_vertices", field=field, count=geom.num_coords, max=MAX_VERTICES)
+        min_x, min_y, max_x, max_y = geom.extent
+        if (
+            not all(math.isfinite(v) for v in geom.extent)
+            or min_x < -180
+            or max_x > 180
+            or min_y < -90
+            or max_y > 90
+        ):
+            self.fail("out_of_range", field=field)
+        geom.srid = WGS84
+        return geom
+
+    def to_representation(self, value):
+        return json.loads(value.json)
+
+
+def _polygon_field(**kwargs):
+    return GeoJsonInputField(geom_type="Polygon", label_text=gettext_lazy("geometry"), **kwargs)
+
+
+def _built_area_field():
+    return serializers.DecimalField(
+        max_digits=14,
+        decimal_places=2,
+        min_value=Decimal("0"),
+        required=False,
+        allow_null=True,
+        label=gettext_lazy("built area (m²)"),
+    )
+
+
+# --- Reads (the editor's bbox queries) ---------------------------------------------------------
+
+
+def _geometry_4326(geom) -> dict | None:
+    """One geometry of the storage CRS as GeoJSON in WGS 84 (single objects: errors, where)."""
+    if geom is None:
+        return None
+    if geom.srid is None:  # the services' contract: storage SRID
+        geom = geom.clone()
+        geom.srid = storage_srid()
+    out = geom.transform(WGS84, clone=True) if geom.srid != WGS84 else geom
+    return GeometryField(precision=COORDINATE_PRECISION).to_representation(out)
+
+
+def _bbox_envelope(request) -> Polygon:
+    """The ``bbox=minlon,minlat,maxlon,maxlat`` parameter as a polygon in the storage CRS.
+
+    The envelope is transformed, never the indexed column, so the GiST index answers.
+    """
+    raw = request.query_params.get("bbox", "")
+    try:
+        values = [float(v) for v in raw.split(",")]
+    except ValueError:
+        values = []
+    if len(values) != 4:
+        raise ValidationError(
+            {"bbox": [_("Give bbox=minlon,minlat,maxlon,maxlat in WGS 84 degrees.")]}
+        )
+    min_lon, min_lat, max_lon, max_lat = values
+    if not (-180 <= min_lon < max_lon <= 180 and -90 <= min_lat < max_lat <= 90):
+        raise ValidationError(
+            {
+                "bbox": [
+                    _(
+                        "The bbox must have minlon < maxlon and minlat < maxlat, "
+                        "within -180…180 and -90…90."
+                    )
+                ]
+            }
+        )
+    envelope = Polygon.from_bbox(values)
+    envelope.srid = WGS84
+    # A lon/lat rectangle's edges bow slightly in a projected CRS: the bounding box of its
+    # image contains it, so nothing at the edge of the screen is missed.
+    return envelope.transform(storage_srid(), clone=True).envelope
+
+
+def _geojson_4326(column: str):
+    # PostGIS writes the GeoJSON: about 4x faster than GEOS objects through a serializer field
+    # for the thousands of parcels of a street-level view.
+    return AsGeoJSON(Transform(column, WGS84), precision=COORDINATE_PRECISION)
+
+
+def parcel_editor_queryset():
+    """Active parcels with their outline in WGS 84, as the editor shows them."""
+    return (
+        Parcel.objects.filter(status=ParcelStatus.ACTIVE)
+        .annotate(geojson=_geojson_4326("geom"))
+        .only(
+            "id",
+            "block_id",
+            "cadastral_key",
+            "status",
+            "land_use",
+            "address",
+            "built_area_m2",
+            "land_area_m2",
+        )
+        .order_by("pk")
+    )
+
+
+def parcel_in_bbox_list(*, envelope: Polygon):
+    return parcel_editor_queryset().filter(geom__intersects=envelope)
+
+
+def block_in_bbox_list(*, envelope: Polygon):
+    return (
+        Block.objects.filter(geom__intersects=envelope)
+        .annotate(geojson=_geojson_4326("geom"))
+        .only("id", "code")
+        .order_by("pk")
+    )
+
+
+class ParcelFeatureSerializer(serializers.Serializer):
+    """A parcel as a GeoJSON Feature in WGS 84 (read from the ``geojson`` annotation)."""
+
+    def to_representation(self, instance):
+        return {
+            "type": "Feature",
+            "id": instance.pk,
+            "geometry": json.loads(instance.geojson),
+            "properties": {
+                "id": instance.pk,
+                "cadastral_key": instance.cadastral_key,
+                "block_id": instance.block_id,
+                "status": instance.status,
+                "land_use": instance.land_use,
+                "land_use_label": str(instance.get_land_use_display()),
+                "address": instance.address,
+                "built_area_m2": (
+                    None if instance.built_area_m2 is None else str(instance.built_area_m2)
+                ),
+                "land_area_m2": (
+                    None if instance.land_area_m2 is None else str(instance.land_area_m2)
+                ),
+            },
+        }
+
+
+def _feature(parcel: Parcel) -> dict:
+    """Re-read one parcel as the editor shows it (its stored, possibly snapped, outline)."""
+    fresh = Parcel.objects.annotate(geojson=_geojson_4326("geom")).get(pk=parcel.pk)
+    return ParcelFeatureSerializer(fresh).data
+
+
+def _collection(rows: list, serializer, *, limit: int | None = None) -> dict:
+    truncated = limit is not None and len(rows) > limit
+    if truncated:
+        rows = rows[:limit]
+    body = {
+        "type": "FeatureCollection",
+        "features": [serializer(row) for row in rows],
+        "truncated": truncated,
+    }
+    if limit is not None:
+        body["limit"] = limit
+    return body
+
+
+# --- Error handling ----------------------------------------------------------------------------
+
+
+def _first_message(detail, labels: dict | None = None) -> str:
+    """The first human message of a DRF error detail, naming the field it is about."""
+    labels = labels or {}
+    if isinstance(detail, dict):
+        for key, value in detail.items():
+            text = _first_message(value)
+            label = str(labels.get(key) or key)
+            if key == "non_field_errors" or label.lower() in text.lower():
+                return text
+            return f"{label}: {text}"
+    if isinstance(detail, list) and detail:
+        return _first_message(detail[0])
+    return str(detail)
+
+
+class _InvalidInput(ValidationError):
+    """A ValidationError that knows its serializer's field labels (for the message)."""
+
+    def __init__(self, detail, labels):
+        super().__init__(detail)
+        self.labels = labels
+
+
+class EditApiBase(APIView):
+    """Shared by every edit endpoint: permissions and one error shape for the editor."""
+
+    permission_classes = [CanEditParcels]
+
+    def handle_exception(self, exc):
+        if isinstance(exc, CadastreError):
+            return Response(
+                {
+                    "code": exc.code,
+                    "message": str(exc.message),
+                    "where": _geometry_4326(exc.where),
+                },
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        if isinstance(exc, ValidationError):
+            return Response(
+                {
+                    "code": "invalid",
+                    "message": _first_message(exc.detail, getattr(exc, "labels", None)),
+                    "where": None,
+                    "errors": exc.detail,
+                },
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        return super().handle_exception(exc)
+
+    @staticmethod
+    def validated(serializer_class, data, **kwargs) -> dict:
+        serializer = serializer_class(data=data, **kwargs)
+        if not serializer.is_valid():
+            labels = {name: field.label for name, field in serializer.fields.items()}
+            raise _InvalidInput(serializer.errors, labels)
+        return serializer.validated_data
+
+
+def _editable_parcel(pk) -> Parcel:
+    return get_object_or_404(Parcel, pk=pk)
+
+
+# --- Writes ------------------------------------------------------------------------------------
+
+
+class ParcelListCreateApi(EditApiBase):
+    """GET: active parcels in a bbox (any reader). POST: draw a new parcel (editors)."""
+
+    def get_permissions(self):
+        if self.request.method == "GET":
+            return [CanViewParcels()]
+        return [CanEditParcels()]
+
+    @extend_schema_serializer(component_name="ParcelCreateInput")
+    class InputSerializer(serializers.Serializer):
+        geometry = _polygon_field()
+        land_use = serializers.ChoiceField(choices=LandUse.choices, label=gettext_lazy("land use"))
+        address = serializers.CharField(
+            max_length=200,
+            required=False,
+            allow_blank=True,
+            default="",
+            label=gettext_lazy("address"),
+        )
+        built_area_m2 = _built_area_field()
+        cadastral_key = serializers.CharField(
+            max_length=32,
+            required=False,
+            allow_null=True,
+            allow_blank=True,
+            label=gettext_lazy("cadastral key"),
+        )
+        block_id = serializers.IntegerField(
+            required=False, allow_null=True, label=gettext_lazy("block")
+        )
+
+    @extend_schema(
+        parameters=[BBOX_PARAMETER],
+        responses={200: {"type": "object", "description": "GeoJSON FeatureCollection (4326)"}},
+    )
+    def get(self, request):
+        envelope = _bbox_envelope(request)
+        rows = list(parcel_in_bbox_list(envelope=envelope)[: BBOX_MAX_FEATURES + 1])
+        body = _collection(rows, lambda p: ParcelFeatureSerializer(p).data, limit=BBOX_MAX_FEATURES)
+        return Response(body)
+
+    @extend_schema(request=InputSerializer, responses={201: {"type": "object"}})
+    def post(self, request):
+        data = self.validated(self.InputSerializer, request.data)
+        block = None
+        if data.get("block_id") is not None:
+            block = Block.objects.filter(pk=data["block_id"]).first()
+            if block is None:
+                raise ValidationError(
+                    {"block_id": [_("Block %(id)s does not exist.") % {"id": data["block_id"]}]}
+                )
+        parcel = parcel_create(
+            block=block,
+            geom=data["geometry"],
+            land_use=data["land_use"],
+            address=data.get("address") or "",
+            cadastral_key=data.get("cadastral_key") or None,
+            built_area_m2=data.get("built_area_m2"),
+            user=request.user,
+        )
+        return Response(_feature(parcel), status=status.HTTP_201_CREATED)
+
+
+class ParcelReshapeApi(EditApiBase):
+    """Replace a parcel's outline (vertex editing)."""
+
+    @extend_schema_serializer(component_name="ParcelReshapeInput")
+    class InputSerializer(serializers.Serializer):
+        geometry = _polygon_field()
+
+    @extend_schema(request=InputSerializer, responses={200: {"type": "object"}})
+    def post(self, request, pk):
+        parcel = _editable_parcel(pk)
+        data = self.validated(self.InputSerializer, request.data)
+        parcel = parcel_reshape(parcel=parcel, geom=data["geometry"], user=request.user)
+        return Response(_feature(parcel))
+
+
+class ParcelSplitApi(EditApiBase):
+    """Split a parcel along a line drawn across it; answers the children."""
+
+    @extend_schema_serializer(component_name="ParcelSplitInput")
+    class InputSerializer(serializers.Serializer):
+        line = GeoJsonInputField(geom_type="LineString", label_text=gettext_lazy("split line"))
+
+    @extend_schema(request=InputSerializer, responses={200: {"type": "object"}})
+    def post(self, request, pk):
+        parcel = _editable_parcel(pk)
+        data = self.validated(self.InputSerializer, request.data)
+        children = parcel_split(parcel=parcel, line=data["line"], user=request.user)
+        rows = list(parcel_editor_queryset().filter(pk__in=[c.pk for c in children]))
+        return Response(_collection(rows, lambda p: ParcelFeatureSerializer(p).data))
+
+
+class ParcelMergeApi(EditApiBase):
+    """Merge two or more adjacent parcels into one."""
+
+    @extend_schema_serializer(component_name="ParcelMergeInput")
+    class InputSerializer(serializers.Serializer):
+        parcel_ids = serializers.ListField(
+            child=serializers.IntegerField(),
+            min_length=2,
+            max_length=MAX_MERGE,
+            label=gettext_lazy("parcels"),
+        )
+
+    @extend_schema(request=InputSerializer, responses={200: {"type": "object"}})
+    def post(self, request):
+        data = self.validated(self.InputSerializer, request.data)
+        ids = list(dict.fromkeys(data["parcel_ids"]))
+        if len(ids) < 2:
+            raise ValidationError(
+                {"parcel_ids": [_("Select at least two different parcels to merge.")]}
+            )
+        parcels = list(Parcel.objects.filter(pk__in=ids).order_by("pk"))
+        missing = sorted(set(ids) - {p.pk for p in parcels})
+        if missing:
+            raise ValidationError(
+                {
+                    "parcel_ids": [
+                        _("These parcels do not exist: %(ids)s.")
+                        % {"ids": ", ".join(map(str, missing))}
+                    ]
+                }
+            )
+        child = parcel_merge(parcels=parcels, user=request.user)
+        return Response(_feature(child))
+
+
+class ParcelAttributesApi(EditApiBase):
+    """Change a parcel's land use, address or built area (only the fields sent)."""
+
+    @extend_schema_serializer(component_name="ParcelAttributesInput")
+    class InputSerializer(serializers.Serializer):
+        land_use = serializers.ChoiceField(
+            choices=LandUse.choices, required=False, label=gettext_lazy("land use")
+        )
+        address = serializers.CharField(
+            max_length=200, required=False, allow_blank=True, label=gettext_lazy("address")
+        )
+        # Null means "leave as is": the service cannot clear a built area (see its contract).
+        built_area_m2 = _built_area_field()
+
+    @extend_schema(request=InputSerializer, responses={200: {"type": "object"}})
+    def patch(self, request, pk):
+        parcel = _editable_parcel(pk)
+        data = self.validated(self.InputSerializer, request.data)
+        parcel = parcel_update_attributes(
+            parcel=parcel,
+            land_use=data.get("land_use"),
+            address=data.get("address"),
+            built_area_m2=data.get("built_area_m2"),
+            user=request.user,
+        )
+        return Response(_feature(parcel))
+
+
+class BlockListApi(EditApiBase):
+    """Block outlines in a bbox, for context and snapping in the editor."""
+
+    permission_classes = [CanViewParcels]
+
+    @extend_schema(
+        parameters=[BBOX_PARAMETER],
+        responses={200: {"type": "object", "description": "GeoJSON FeatureCollection"}},
+    )
+    def get(self, request):
+        envelope = _bbox_envelope(request)
+        rows = list(block_in_bbox_list(envelope=envelope)[: BBOX_MAX_FEATURES + 1])
+
+        def feature(block):
+            return {
+                "type": "Feature",
+                "id": block.pk,
+                "geometry": json.loads(block.geojson),
+                "properties": {"id": block.pk, "code": block.code},
+            }
+
+        return Response(_collection(rows, feature, limit=BBOX_MAX_FEATURES))
