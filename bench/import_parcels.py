@@ -1,0 +1,145 @@
+#!/usr/bin/env python
+"""Parcel layer import (issue 3): our validated, all-or-nothing import of a GeoPackage of
+``--scale`` parcels against plain ``ogr2ogr`` loading the same file into a PostGIS table.
+
+Set-up (untimed): the demo city at ``--scale`` accounts (one parcel each) is built in this
+benchmark's own database, its parcels are exported to a GeoPackage with our exporter, and the
+parcel table is emptied (blocks and localities stay, so the import can find every block).
+
+Figures:
+- ``import_parcels_vs_ogr2ogr``: ``layer_import`` (copy of the upload, safety checks, ogr2ogr
+  into staging, every validation, INSERT with history triggers, drop) against
+  ``ogr2ogr -f PostgreSQL`` (COPY, spatial index) of the same file; goal: at most 3x.
+
+Usage: bench/import_parcels.py [--scale PARCELS] [--seed S]
+"""
+
+import argparse
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from _common import result, setup_django
+
+
+def write_floor_seconds(gpkg) -> float:
+    """The same file through the same staging load and one bare INSERT … SELECT into
+    cadastre_parcel (block by key, history trigger skipped as the import does), without any
+    validation: what writing these rows into this table costs at least."""
+    import pgtrigger
+    from django.db import connection, transaction
+
+    from gis_core.io.staging import drop_staging, load_to_staging, qualified
+
+    started = time.perf_counter()
+    staging = load_to_staging(path=gpkg, layer_name="parcels", fmt="gpkg", source_srid=None)
+    try:
+        with transaction.atomic(), connection.cursor() as cur:
+            with pgtrigger.ignore("cadastre.Parcel:insert_insert"):
+                cur.execute(
+                    f"""INSERT INTO cadastre_parcel (block_id, cadastral_key, land_use, address,
+                            geom)
+                        SELECT b.id, s.cadastral_key, s.land_use, s.address, s.geom
+                          FROM {qualified(staging)} s
+                          JOIN cadastre_locality l ON l.code = split_part(s.cadastral_key, '-', 1)
+                          JOIN cadastre_block b ON b.locality_id = l.id
+                           AND b.code = split_part(s.cadastral_key, '-', 2)"""
+                )
+            elapsed = time.perf_counter() - started
+            transaction.set_rollback(True)
+    finally:
+        drop_staging(staging)
+    return elapsed
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", type=int, default=100_000, help="parcels")
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+
+    setup_django("caudal_import_parcels_bench")
+    import logging
+
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    from django.conf import settings
+    from django.db import connection
+
+    from cadastre.exporters import layer_export
+    from cadastre.importers import file_chunks, layer_import
+    from core.demo import DemoContext
+    from core.services import demo_city_build
+    from gis_core.io.staging import pg_datasource
+
+    ctx = DemoContext(
+        accounts=args.scale,
+        seed=args.seed,
+        srid=settings.CAUDAL_SRID,
+        center_lonlat=tuple(settings.CAUDAL_DEMO_CENTER),
+    )
+    demo_city_build(ctx=ctx, replace=True, log=lambda _m: None)
+    workdir = Path(tempfile.mkdtemp(prefix="caudal-bench-"))
+    try:
+        gpkg = layer_export(layer="parcels", fmt="gpkg", filters={}, workdir=workdir)
+        megabytes = gpkg.stat().st_size / 1e6
+        with connection.cursor() as cur:
+            cur.execute("SELECT count(*) FROM cadastre_parcel")
+            parcels = cur.fetchone()[0]
+            cur.execute("TRUNCATE cadastre_parcel CASCADE")
+
+        started = time.perf_counter()
+        report = layer_import(layer="parcels", chunks=file_chunks(gpkg), name=gpkg.name)
+        ours = time.perf_counter() - started
+        if not report.written or report.created != parcels:
+            print(f"import failed: {report.as_dict()['rejected']} rejected", file=sys.stderr)
+            print(report.rejections[:5], file=sys.stderr)
+            return 1
+
+        dsn, env = pg_datasource()
+        with connection.cursor() as cur:
+            cur.execute("DROP TABLE IF EXISTS bench_plain_parcels")
+        started = time.perf_counter()
+        subprocess.run(  # noqa: S603
+            [
+                shutil.which("ogr2ogr") or "ogr2ogr",
+                "-f",
+                "PostgreSQL",
+                dsn,
+                str(gpkg),
+                "-nln",
+                "bench_plain_parcels",
+                "-lco",
+                "GEOMETRY_NAME=geom",
+                "--config",
+                "PG_USE_COPY",
+                "YES",
+            ],
+            env=env,
+            check=True,
+        )
+        baseline = time.perf_counter() - started
+        with connection.cursor() as cur:
+            cur.execute("SELECT count(*) FROM bench_plain_parcels")
+            assert cur.fetchone()[0] == parcels
+            cur.execute("DROP TABLE bench_plain_parcels")
+            cur.execute("TRUNCATE cadastre_parcel CASCADE")
+        floor = write_floor_seconds(gpkg)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    print(
+        f"import of {parcels:,} parcels ({megabytes:.0f} MB "
+        f"GeoPackage): ours {ours:.2f} s = {parcels / ours:,.0f} rows/s; "
+        f"plain ogr2ogr {baseline:.2f} s = {parcels / baseline:,.0f} rows/s"
+    )
+    print(f"write floor (staging + bare INSERT into cadastre_parcel): {floor:.2f} s")
+    # Informative: what validation adds over the cheapest write into the same table.
+    result("import_parcels_vs_write_floor", value=ours, baseline=floor, goal=3.0)
+    ok = result("import_parcels_vs_ogr2ogr", value=ours, baseline=baseline, goal=3.0)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
