@@ -16,6 +16,12 @@ urlpatterns = [
     path("api/census/", include("cadastre.census_urls")),
     path("api/orders/", include("orders.urls")),
     path("cadastre/", include("cadastre.page_urls")),
+    path("map/", include("gis_core.map_urls")),
+    path("api/map/", include("gis_core.map_api_urls")),
+    path("ogc/", include("gis_core.ogc_urls")),
+    path("tiles/heat/", include("tiles.heat_urls")),
+    path("tiles/ortho/", include("tiles.raster_urls")),
+    path("tiles/", include("tiles.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]
