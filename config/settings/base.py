@@ -145,6 +145,14 @@ CAUDAL_TOPOLOGY = {
     "SERVICE_POINT_MAX_OFFSET_M": env.float("CAUDAL_SERVICE_POINT_MAX_OFFSET_M", 25.0),
 }
 # Uploaded layers (GeoPackage, zipped Shapefile, GeoJSON, CSV): refused beyond these limits.
+# Orthophotos (gis_core.orthophotos): the web server's request-body limit should match.
+CAUDAL_ORTHO_MAX_BYTES = env.int("CAUDAL_ORTHO_MAX_BYTES", 2 * 1024**3)
+CAUDAL_ORTHO_MAX_PIXELS = env.int("CAUDAL_ORTHO_MAX_PIXELS", 1_000_000_000)
+# Heat-map tiles are keyed on the source tables' generations; the TTL only bounds memory.
+CAUDAL_HEAT_CACHE_SECONDS = env.int("CAUDAL_HEAT_CACHE_SECONDS", 300)
+# OGC API collection extents (a full ST_Extent at 1M rows costs ~1 s).
+CAUDAL_OGC_EXTENT_CACHE_SECONDS = env.int("CAUDAL_OGC_EXTENT_CACHE_SECONDS", 600)
+
 CAUDAL_IMPORT_LIMITS = {
     "MAX_UPLOAD_BYTES": env.int("CAUDAL_IMPORT_MAX_UPLOAD_BYTES", 512 * 1024 * 1024),
     "MAX_ZIP_ENTRIES": env.int("CAUDAL_IMPORT_MAX_ZIP_ENTRIES", 50),
