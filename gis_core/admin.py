@@ -1,4 +1,7 @@
+from django.contrib import admin
 from leaflet.admin import LeafletGeoAdmin
+
+from gis_core.models import Orthophoto
 
 
 class MapAdmin(LeafletGeoAdmin):
@@ -11,3 +14,18 @@ class MapAdmin(LeafletGeoAdmin):
 
     class Media:
         js = ["js/admin-map.js"]
+
+
+# Orthophotos arrive through the upload service (POST /tiles/ortho/), which validates and converts
+# them; the admin only lists them and switches them on or off.
+
+
+@admin.register(Orthophoto)
+class OrthophotoAdmin(MapAdmin):
+    list_display = ("name", "resolution_m", "min_zoom", "max_zoom", "active", "created_at")
+    list_filter = ("active",)
+    fields = ("name", "active", "bounds", "resolution_m", "min_zoom", "max_zoom", "file")
+    readonly_fields = ("bounds", "resolution_m", "min_zoom", "max_zoom", "file")
+
+    def has_add_permission(self, request):
+        return False

@@ -31,6 +31,17 @@ def django_db_setup(django_db_setup):
     yield
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _test_media_removed():
+    """Files the tests upload live only as long as the session."""
+    import shutil
+
+    from django.conf import settings
+
+    yield
+    shutil.rmtree(settings.MEDIA_ROOT, ignore_errors=True)
+
+
 @pytest.fixture
 def celery_worker_process(settings):
     """A real Celery worker on the test broker, stopped after the test."""

@@ -25,3 +25,7 @@ REDIS_URL = env("CAUDAL_TEST_REDIS_URL", default=LOCAL_REDIS_URL.rsplit("/", 1)[
 CACHES["default"]["LOCATION"] = REDIS_URL  # noqa: F405
 CELERY_BROKER_URL = REDIS_URL
 CELERY_RESULT_BACKEND = REDIS_URL
+
+# Uploaded files (photos, orthophotos) of a test run go to a directory of its own, removed at
+# the end of the session (tests/conftest.py), never into the demo's media.
+MEDIA_ROOT = BASE_DIR / "var" / "test-media" / DATABASES["default"]["TEST"]["NAME"]  # noqa: F405
