@@ -1,3 +1,10 @@
-"""Filled in by issue 4."""
+"""The map shell page under /map/."""
 
-urlpatterns = []
+from django.urls import path
+
+from gis_core import map_views
+
+app_name = "map"
+urlpatterns = [
+    path("", map_views.map_page, name="index"),
+]

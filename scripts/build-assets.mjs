@@ -15,6 +15,11 @@ const ASSETS = [
   ["maplibre-gl/dist", ["maplibre-gl.js", "maplibre-gl.css"], "maplibre-gl"],
   ["@maplibre/maplibre-gl-leaflet", ["leaflet-maplibre-gl.js"], "maplibre-gl-leaflet"],
   ["idb/build", ["umd.js"], "idb"],
+  // The map shell decodes vector tiles itself (ES modules, loaded through an import map):
+  // pbf reads the protobuf, vector-tile turns it into features, point-geometry is its dependency.
+  ["@mapbox/vector-tile", ["index.js"], "vector-tile"],
+  ["@mapbox/point-geometry", ["index.js"], "point-geometry"],
+  ["pbf", ["index.js"], "pbf"],
 ];
 
 rmSync(out, { recursive: true, force: true });
