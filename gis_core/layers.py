@@ -5,7 +5,8 @@ the registry imports those modules on first use (like Django's admin autodiscove
 heat maps, OGC API Features, the map shell's layer switcher and exports all read the same
 declarations, so adding a layer never edits ``tiles/`` or ``gis_core/``.
 
-A layer's ``source`` is a SQL ``SELECT`` (or a table name) whose rows carry ``id``, ``geom``
+A layer's ``source`` is a SQL ``SELECT`` (or a table name) whose rows carry ``id`` (an integer:
+OGC API paging and feature URLs key on it), ``geom``
 (in the storage SRID, with a spatial index underneath) and the ``attributes`` named on the
 layer. Services wrap it as a subquery and add the envelope condition on ``geom`` themselves, so
 sources must not be aggregated or ordered; they may join and filter. ``tables`` lists the
@@ -70,7 +71,9 @@ class Layer:
         if self.geometry_type not in GEOMETRY_TYPES:
             raise ValueError(f"layer {self.name}: unknown geometry type {self.geometry_type!r}")
         if (self.overview_below_zoom is None) != (self.overview_source is None):
-            raise ValueError(f"layer {self.name}: overview_below_zoom and overview_source go together")
+            raise ValueError(
+                f"layer {self.name}: overview_below_zoom and overview_source go together"
+            )
 
     def visible_to(self, user) -> bool:
         if not getattr(user, "is_authenticated", False):

@@ -1,0 +1,239 @@
+"""Vector tiles (Mapbox Vector Tile) of every registered layer, cached in Redis.
+
+:func:`vector_tile_for_user` is the endpoint's whole work: who may see the layer, the tile
+address, the filters, then :func:`vector_tile_get`, which answers from the Django cache
+``default`` or renders the tile with ``ST_AsMVT`` (``tiles.selectors``) and stores it.
+
+The cache key holds everything the tile's bytes depend on: the database, the layer, z/x/y, the
+normalised filters and the generations of the layer's tables (``tiles.invalidation``). No
+entry is ever deleted on a change; the changed generation makes a new key, and stale entries
+expire. The generations are read *before* the tile: under READ COMMITTED a commit in between
+can only make the stored tile newer than its key, never older, so no stale tile outlives the
+next request.
+
+A cached tile costs one database query (the generations, with the user's permissions for the
+permission check) and one cache read. The tile is the same for every user who may see the
+layer (permissions are per layer, checked before the cache is touched), so one entry serves
+them all. The ETag is a hash of the bytes (a strong validator), stored beside them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection
+from django.utils.translation import gettext as _
+
+from gis_core.layers import Layer, registry
+from tiles import selectors
+
+MAX_ZOOM = 22
+# Bigint columns: a larger integer filter would be a database error, not an empty tile.
+INT_MIN, INT_MAX = -(2**63), 2**63 - 1
+MAX_FILTER_VALUES = 100
+# Entries of superseded generations are never read again and only wait to expire: a day keeps
+# a quiet night's tiles warm without holding a busy day's orphans for long. Redis should also run
+# with a maxmemory and an LRU eviction policy. Override with CAUDAL_TILE_CACHE_SECONDS.
+DEFAULT_CACHE_SECONDS = 24 * 3600
+CACHE_VERSION = 1  # bump when the tile format changes (extent, buffer, attributes)
+
+
+class TileError(Exception):
+    """A request the tile service refuses; ``status`` is the HTTP status to answer with."""
+
+    def __init__(self, code: str, message: str, status: int = 400):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.status = status
+
+
+@dataclass(frozen=True)
+class VectorTile:
+    content: bytes  # empty when the tile holds no feature
+    etag: str  # quoted, strong: '"<hash of content>"'
+    cached: bool  # served from the cache (for tests and the benchmark)
+
+
+def tile_address_validate(*, z: int, x: int, y: int) -> None:
+    """Raises ``TileError`` (400) unless z/x/y name a Web Mercator tile at zoom 0..22."""
+    if not 0 <= z <= MAX_ZOOM:
+        raise TileError(
+            "invalid_zoom",
+            _("Zoom %(z)s is out of range; tiles exist for zoom 0 to %(max)s.")
+            % {"z": z, "max": MAX_ZOOM},
+        )
+    limit = 2**z
+    if not (0 <= x < limit and 0 <= y < limit):
+        raise TileError(
+            "invalid_tile",
+            _("Tile %(x)s/%(y)s does not exist at zoom %(z)s: x and y go from 0 to %(last)s.")
+            % {"x": x, "y": y, "z": z, "last": limit - 1},
+        )
+
+
+def tile_filters_clean(*, layer: Layer, params) -> dict[str, tuple]:
+    """Validate query parameters against the layer's declared filters.
+
+    ``params`` is a QueryDict; several values may be comma-separated or
+    repeated and mean "any of". Returns name → sorted tuple of distinct values (ints for
+    "int" filters), so equal filters give equal cache keys. Raises ``TileError`` (400) for an
+    unknown parameter, an empty one, a value not among the choices or not an integer.
+    """
+    cleaned: dict[str, tuple] = {}
+    for name in sorted(params.keys()):
+        declared = layer.filters.get(name)
+        if declared is None:
+            if not layer.filters:
+                raise TileError(
+                    "unknown_filter",
+                    _("Layer “%(layer)s” has no filters; remove “%(name)s” from the address.")
+                    % {"layer": layer.name, "name": name[:50]},
+                )
+            raise TileError(
+                "unknown_filter",
+                _("Layer “%(layer)s” has no filter “%(name)s”. Filters it accepts: %(known)s.")
+                % {
+                    "layer": layer.name,
+                    "name": name[:50],
+                    "known": ", ".join(sorted(layer.filters)),
+                },
+            )
+        raw = [v.strip() for value in params.getlist(name) for v in value.split(",")]
+        raw = [v for v in raw if v]
+        if not raw:
+            raise TileError(
+                "empty_filter",
+                _("Filter “%(name)s” has no value; give one or more, separated by commas.")
+                % {"name": name},
+            )
+        if len(raw) > MAX_FILTER_VALUES:
+            raise TileError(
+                "too_many_values",
+                _("Filter “%(name)s” has %(count)s values; at most %(max)s are accepted.")
+                % {"name": name, "count": len(raw), "max": MAX_FILTER_VALUES},
+            )
+        values = set()
+        for value in raw:
+            if declared.kind == "int":
+                try:
+                    number = int(value)
+                except ValueError:
+                    number = None
+                if number is None or not INT_MIN <= number <= INT_MAX:
+                    raise TileError(
+                        "invalid_filter_value",
+                        _("“%(value)s” is not a whole number; filter “%(name)s” needs one.")
+                        % {"value": value[:50], "name": name},
+                    ) from None
+                values.add(number)
+            elif declared.choices is not None and value not in declared.choices:
+                raise TileError(
+                    "invalid_filter_value",
+                    _("“%(value)s” is not a value of filter “%(name)s”; choose among: %(choices)s.")
+                    % {"value": value[:50], "name": name, "choices": ", ".join(declared.choices)},
+                )
+            else:
+                values.add(value)
+        cleaned[name] = tuple(sorted(values))
+    return cleaned
+
+
+def _cache_key(
+    *, layer: Layer, z: int, x: int, y: int, filters: dict[str, tuple], generations: tuple
+) -> str:
+    normalised = "&".join(f"{name}={','.join(map(str, v))}" for name, v in filters.items())
+    if len(normalised) > 200:  # keep keys short; the hash still separates every filter set
+        normalised = hashlib.blake2b(normalised.encode(), digest_size=16).hexdigest()
+    return (
+        f"tiles:mvt:v{CACHE_VERSION}:{connection.settings_dict['NAME']}:{layer.name}"
+        f":{z}/{x}/{y}:{normalised}:{'.'.join(map(str, generations))}"
+    )
+
+
+def vector_tile_for_user(
+    *, user, layer_name: str, z: int, x: int, y: int, params
+) -> VectorTile | None:
+    """What ``GET /tiles/<layer>/<z>/<x>/<y>.mvt`` answers: the tile if ``user`` may see the
+    layer, the address is valid and the filters in ``params`` (a QueryDict) are declared.
+
+    Returns None outside the layer's zoom range. Raises ``TileError``: not_authenticated and
+    forbidden (403, checked before any input, so refusals reveal nothing), unknown_layer (404),
+    invalid_zoom, invalid_tile and the filter codes (400).
+    """
+    if not user.is_authenticated:
+        raise TileError("not_authenticated", _("Sign in to see map layers."), status=403)
+    layer = registry.get(layer_name)
+    if layer is None:
+        raise TileError(
+            "unknown_layer",
+            _("There is no map layer “%(layer)s”.") % {"layer": layer_name[:100]},
+            status=404,
+        )
+    # One query for the generations and the user's permissions. Handing the permissions to
+    # ModelBackend's per-request cache keeps ``visible_to`` (and every other backend) the judge;
+    # an inactive user still gets nothing, whatever the cache holds.
+    needs_permissions = (
+        layer.permission is not None
+        and user.is_active
+        and not user.is_superuser
+        and not hasattr(user, "_perm_cache")
+    )
+    generations, permissions = selectors.tile_access_read(
+        tables=layer.tables, user_id=user.pk if needs_permissions else None
+    )
+    if permissions is not None:
+        user._perm_cache = set(permissions)
+    if not layer.visible_to(user):
+        raise TileError(
+            "forbidden",
+            _("Your role does not allow you to see the layer “%(layer)s”.")
+            % {"layer": layer.label},
+            status=403,
+        )
+    filters = tile_filters_clean(layer=layer, params=params)
+    return vector_tile_get(layer=layer, z=z, x=x, y=y, filters=filters, generations=generations)
+
+
+def vector_tile_get(
+    *,
+    layer: Layer,
+    z: int,
+    x: int,
+    y: int,
+    filters: dict[str, tuple],
+    generations: tuple[int, ...] | None = None,
+) -> VectorTile | None:
+    """The layer's tile at z/x/y with ``filters`` (cleaned by :func:`tile_filters_clean`),
+    whoever asks: the caller checks that the user may see the layer.
+
+    ``generations`` of ``layer.tables``, if the caller already read them in this request, must
+    have been read before this call (see the module docstring); otherwise they are read here.
+    Returns None when z is outside the layer's zoom range (nothing is drawn there). Caches
+    the rendered tile. Raises ``TileError`` for an invalid address.
+    """
+    tile_address_validate(z=z, x=x, y=y)
+    if not layer.min_zoom <= z <= layer.max_zoom:
+        return None
+    # A filter on a column the zoom's source lacks (the overview) restricts nothing there: it
+    # leaves the key, so the tile is cached once.
+    columns = selectors.source_columns(layer.source_for_zoom(z)[0])
+    filters = {name: v for name, v in filters.items() if layer.filters[name].column in columns}
+    if generations is None:
+        generations = selectors.table_generations(tables=layer.tables)
+    key = _cache_key(layer=layer, z=z, x=x, y=y, filters=filters, generations=generations)
+    hit = cache.get(key)
+    if hit is not None:
+        etag, content = hit
+        return VectorTile(content=content, etag=etag, cached=True)
+    content = selectors.vector_tile_render(layer=layer, z=z, x=x, y=y, filters=filters)
+    etag = '"' + hashlib.blake2b(content, digest_size=16).hexdigest() + '"'
+    cache.set(
+        key,
+        (etag, content),
+        getattr(settings, "CAUDAL_TILE_CACHE_SECONDS", DEFAULT_CACHE_SECONDS),
+    )
+    return VectorTile(content=content, etag=etag, cached=False)
