@@ -192,6 +192,7 @@ SPECTACULAR_SETTINGS = {
         "LocalityKindEnum": "cadastre.models.LocalityKind",
         "PartyKindEnum": "cadastre.models.PartyKind",
         "SearchHitKindEnum": "cadastre.selectors.SEARCH_KINDS",
+        "SectorAreaKindEnum": "sectors.models.KINDS",
     },
 }
 
