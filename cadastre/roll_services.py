@@ -344,7 +344,14 @@ def _account_write(account: ServiceAccount, fields: dict) -> ServiceAccount:
         )
     _full_clean(account)
     _check_service_point(account)
+    moved = account.pk is None or "service_point" in fields
     account.save()
+    if moved:
+        # Its book, sector, zone, DMA and tariff zone follow the point, in this transaction, so
+        # the account is never seen unassigned. Imported here: sectors builds on cadastre.
+        from sectors.assignment import assign_accounts
+
+        assign_accounts(account_ids=[account.pk])
     return account
 
 

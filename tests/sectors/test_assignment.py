@@ -134,3 +134,19 @@ def test_each_kind_has_its_own_partial_index_on_the_pieces():
         f"areapiece_{kind}_geom" for kind in ("zone", "sector", "book", "dma", "tariff_zone")
     }
     assert all(f"'{name[10:-5]}'" in definition for name, definition in indexes.items())
+
+
+def test_an_account_opened_or_moved_through_the_roll_services_is_assigned_at_once(town):
+    from cadastre.roll_services import service_account_create, service_account_update
+    from tests.cadastre.factories_census import CustomerFactory
+    from tests.factories import ParcelFactory, square
+    from tests.sectors.factories import pt
+
+    parcel = ParcelFactory(geom=square(pt(100, 100).x - 10, pt(100, 100).y - 10, 20))
+    account = service_account_create(
+        number="S-0001", customer=CustomerFactory(), parcel=parcel, service_point=pt(100, 100)
+    )
+    assert _row(account) == (town.z1.pk, town.s1.pk, town.b1.pk, town.d1.pk, town.t1.pk)
+    other = ParcelFactory(geom=square(pt(100, 600).x - 10, pt(100, 600).y - 10, 20))
+    service_account_update(account=account, parcel=other, service_point=pt(100, 600))
+    assert AccountSectors.objects.get(account=account).book_id == town.b2.pk
