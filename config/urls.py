@@ -16,6 +16,7 @@ urlpatterns = [
     path("api/census/", include("cadastre.census_urls")),
     path("api/orders/", include("orders.urls")),
     path("api/sectors/", include("sectors.urls")),
+    path("api/metering/", include("metering.urls")),
     path("sectors/", include("sectors.page_urls")),
     path("field/", include("metering.field_urls")),
     path("cadastre/", include("cadastre.page_urls")),

@@ -1,17 +1,70 @@
-"""Demo city, metering step: one installed meter per metered account (set-based SQL).
+"""Demo city, metering steps (set-based SQL).
 
-About 8 % of domestic accounts are unmetered (flat rate, cuota fija), as in many Mexican
-utilities; parks' irrigation accounts are metered. Serials are brand prefix + account number.
+``metering.meters``: one installed meter per metered account. About 8 % of domestic accounts
+are unmetered (flat rate, cuota fija), as in many Mexican utilities; parks' irrigation accounts
+are metered. Serials are brand prefix + account number. Diameter and technology follow the use
+(13 mm single-jet or volumetric at homes, multi-jet in shops, Woltmann/electromagnetic in
+industry, a few ultrasonic among recent installs); ~2 % are old 4-dial meters close to the end
+of their register (they roll over during the demo year). The meter box is beside the service
+point.
+
+``metering.readings``: reading periods (calendar months) for every billing cycle: the 12 months
+before the build month (closed) and the build month (open, for the field app). Each cycle
+reads on its own days (cycle 1 around the 3rd, cycle 2 around the 7th…). Per meter a base
+monthly consumption by use (lognormal-like), a seasonal factor (peak in the dry, hot May, low
+in the rainy season and winter) and noise; the register accumulates it. Anomalies, a few
+percent: houses nobody lives in (zero consumption all year), no access / closed / dog
+observations (no value; the next reading covers both months), leaks (spikes), registers that
+roll over, readers far from the meter, and, in the last two months only, mistyped values
+(below the previous reading), leak observations and two devices reading the same meter.
+
+Months 1-10 are written directly with the flags the rules would raise on the injected anomalies
+(and reviewed: ``accepted``). The last two months go through the very pipeline of the field sync
+and the bulk file (:mod:`metering.validation`), one month at a time, so the review queue holds
+what the rules really flag. Then every closed period's consumption is computed
+(:func:`metering.estimation.consumption_compute`).
+
+Reading dates depend on the build date (the demo's last year); values depend only on the seed.
+
+``metering.assignments``: the open period's reading books (from the sectorization step) are
+assigned to the demo meter reader, each on its cycle's reading day.
 """
 
+import datetime as dt
+import time
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import connection
+from django.utils import timezone
 
 from cadastre.demo import _rnd, _sql_array
 from core.demo import DemoContext, demo_step
 from core.history import history_paused
-from metering.models import Meter
+from core.roles import METER_READER
+from metering.estimation import consumption_compute
+from metering.models import (
+    AccountConsumption,
+    Meter,
+    PeriodStatus,
+    Reading,
+    ReadingAssignment,
+    ReadingPeriod,
+    ReadingSource,
+)
+from metering.validation import (
+    STAGE_COLUMNS,
+    rules_load,
+    stage_create,
+    stage_evaluate,
+    stage_resolve,
+    stage_write,
+)
 
 BRANDS = ["Cicasa", "Badger", "Elster", "Itron", "Zenner", "Sensus"]
+MONTHS = 12
+# The two last months go through the validation pipeline; the others are written directly.
+PIPELINE_MONTHS = (11, 12)
 
 
 @demo_step(
@@ -24,20 +77,433 @@ def build_meters(ctx: DemoContext) -> dict:
     seed = int(ctx.seed)
     brands = "ARRAY" + _sql_array(BRANDS)
     pick = f"({brands})[1 + floor({_rnd(seed, 'brand', 'a.id')} * {len(BRANDS)})::int]"
+    r = lambda stream: _rnd(seed, stream, "a.id")  # noqa: E731
     with history_paused(Meter), connection.cursor() as cur:
         cur.execute("SET LOCAL jit = off")
         sql = f"""
-            INSERT INTO metering_meter (serial, brand, model, diameter_mm, dials, account_id,
-                                        installed_on, status)
+            INSERT INTO metering_meter (serial, brand, model, diameter_mm, technology, dials,
+                                        account_id, installed_on, location, status)
             SELECT upper(substr(b.brand, 1, 3)) || '-' || a.number, b.brand,
                    b.brand || CASE WHEN a.use_type = 'industrial' THEN ' WPD' ELSE ' MNK' END,
-                   CASE a.use_type WHEN 'industrial' THEN 50 WHEN 'commercial' THEN 19 ELSE 13 END,
-                   CASE WHEN a.use_type = 'industrial' THEN 7 ELSE 6 END,
-                   a.id, a.connected_on + floor({_rnd(seed, "inst", "a.id")} * 3000)::int,
+                   CASE a.use_type
+                        WHEN 'industrial' THEN (ARRAY[50, 75, 100])[1 + floor({r("dia")} * 3)::int]
+                        WHEN 'commercial' THEN CASE WHEN {r("dia")} < 0.7 THEN 19 ELSE 25 END
+                        WHEN 'public' THEN 25
+                        ELSE CASE WHEN {r("dia")} < 0.9 THEN 13 ELSE 19 END END,
+                   CASE WHEN i.installed_on >= DATE '2022-01-01' AND {r("tech")} < 0.15
+                             THEN 'ultrasonic'
+                        WHEN a.use_type = 'industrial'
+                             THEN CASE WHEN {r("tech")} < 0.7 THEN 'woltmann'
+                                       ELSE 'electromagnetic' END
+                        WHEN a.use_type IN ('commercial', 'public') THEN 'multi_jet'
+                        WHEN {r("tech")} < 0.7 THEN 'single_jet' ELSE 'volumetric' END,
+                   CASE WHEN {r("old")} < 0.02 THEN 4
+                        WHEN a.use_type = 'industrial' THEN 7 ELSE 6 END,
+                   a.id, i.installed_on,
+                   ST_Translate(a.service_point, 0.6 * cos(2 * pi() * {r("box")}),
+                                0.6 * sin(2 * pi() * {r("box")})),
                    'installed'
             FROM cadastre_serviceaccount a
             CROSS JOIN LATERAL (SELECT {pick} AS brand) b
-            WHERE NOT (a.use_type = 'domestic' AND {_rnd(seed, "flat", "a.id")} < 0.08)"""
+            CROSS JOIN LATERAL (
+                -- Installed before the demo's reading year (its readings start late 2025).
+                SELECT least(a.connected_on + floor({r("inst")} * 3000)::int,
+                             DATE '2024-12-31') AS installed_on) i
+            WHERE NOT (a.use_type = 'domestic' AND {r("flat")} < 0.08)"""
         cur.execute(sql.replace("%", "%%"), [])
         cur.execute("SELECT COUNT(*) FROM metering_meter")
         return {"meters": cur.fetchone()[0]}
+
+
+def _months(today: dt.date) -> list[dt.date]:
+    """First days of the 14 months from the baseline month (k=0) to the build month (k=13)."""
+    first = today.replace(day=1)
+    out = []
+    for back in range(MONTHS + 1, -1, -1):
+        y, m = divmod(first.year * 12 + first.month - 1 - back, 12)
+        out.append(dt.date(y, m + 1, 1))
+    return out
+
+
+STREAMS = ("vacant", "base", "start", "anom", "noise", "day", "time", "obs", "acc", "dist", "dir")
+
+
+def _u(seed: int, stream: str, key: str) -> str:
+    """SQL for a uniform [0, 1) number fixed by (seed, stream, key).
+
+    PostgreSQL's own 64-bit integer hash (the one hash partitioning relies on, so stable
+    across versions): some twenty times cheaper than the md5 of cadastre.demo._rnd, which
+    matters at 13 million readings with eight random numbers each.
+    """
+    salt = int(seed) * 64 + STREAMS.index(stream)
+    return f"((hashint8extended(({key})::bigint, {salt}) & 4294967295)::float8 / 4294967296.0)"
+
+
+def _generator_sql(seed: int) -> str:
+    """One row per (installed meter, month k in ``months``) with everything a reading needs.
+
+    Columns: meter_id, account_id, cycle, k, captured_at, anomaly, obs, device, accuracy,
+    position, value (NULL when not read), consumption, rollover.
+
+    ``OFFSET 0`` fences keep PostgreSQL from inlining each level into the next: inlined, every
+    use of a random number repeats its md5, dozens of times a row.
+    """
+    rm = lambda stream: _u(seed, stream, "m.id")  # noqa: E731
+    rk = lambda stream: _u(seed, stream, "m.meter_id * 16 + g.k")  # noqa: E731
+    # Seasonal factor of calendar month mo (1-12): +18 % in May, -18 % in November.
+    season = "(1 + 0.18 * cos(2 * pi() * (g.mo - 5) / 12.0))"
+    return f"""
+        SELECT g.meter_id, g.account_id, g.cycle, g.k, g.captured_at, g.anomaly, g.obs,
+               g.device, g.accuracy, g.vacant, g.reads_before,
+               ST_Translate(g.loc, g.dist * cos(g.dir), g.dist * sin(g.dir)) AS position,
+               CASE WHEN g.obs_only THEN NULL
+                    ELSE (g.reg - g.cap * floor(g.reg / g.cap))::numeric(12, 3) END AS value,
+               CASE WHEN g.k = 0 OR g.obs_only THEN NULL
+                    ELSE (g.reg - g.prev_reg)::numeric(12, 3) END AS consumption,
+               NOT g.obs_only AND g.k > 0
+                   AND floor(g.reg / g.cap) > floor(g.prev_reg / g.cap) AS rollover
+        FROM (
+            SELECT g.*,
+                   g.start + g.cum AS reg,
+                   -- The register when last read: the largest earlier one read (the register
+                   -- never goes down, so no IGNORE NULLS is needed).
+                   g.start + max(CASE WHEN g.obs_only THEN NULL ELSE g.cum END)
+                       OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS prev_reg,
+                   -- Regular readings with a value before this one (the zero rule counts them).
+                   count(*) FILTER (WHERE NOT g.obs_only AND g.k > 0)
+                       OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS reads_before
+            FROM (
+                SELECT g.*, sum(g.used) OVER w AS cum
+                FROM (
+                    SELECT g.*,
+                           -- Whole cubic metres as float8 (exact far beyond any register);
+                           -- numeric only on output: float sums are several times cheaper.
+                           CASE WHEN g.k = 0 THEN 0::float8
+                                ELSE round(g.base * {season} * (0.85 + 0.3 * g.u_noise)
+                                           * CASE WHEN g.anomaly = 'spike' THEN 5 ELSE 1 END)
+                           END AS used,
+                           CASE WHEN g.anomaly = 'gps_far' THEN 150 + 450 * g.u_dist
+                                ELSE 2 + 12 * g.u_dist END AS dist,
+                           CASE WHEN g.anomaly = 'no_access' THEN
+                                (ARRAY['no_access', 'no_access', 'house_closed', 'house_closed',
+                                       'dog'])[1 + floor(5 * g.u_obs)::int]
+                                WHEN g.anomaly = 'leak' THEN 'leak' END AS obs,
+                           coalesce(g.anomaly = 'no_access', FALSE) AS obs_only,
+                           'demo-tablet-' || g.cycle AS device,
+                           4 + floor(20 * g.u_acc) AS accuracy,
+                           2 * pi() * g.u_dir AS dir,
+                           g.month_start
+                             + make_interval(days => least(2 + 4 * (g.cycle_no - 1)
+                                                           + floor(3 * g.u_day)::int, 27),
+                                             mins => 480 + floor(540 * g.u_time)::int)
+                               AS captured_at
+                    FROM (
+                        SELECT g.*,
+                               CASE WHEN g.k = 0 THEN NULL
+                                    WHEN g.u_anom < 0.015 THEN 'no_access'
+                                    WHEN g.u_anom < 0.02 AND g.k >= 4 AND NOT g.vacant
+                                         AND g.base >= 4 THEN 'spike'
+                                    WHEN g.u_anom >= 0.02 AND g.u_anom < 0.025 THEN 'gps_far'
+                                    WHEN g.u_anom >= 0.025 AND g.u_anom < 0.028 AND g.k >= 11
+                                         THEN 'misread'
+                                    WHEN g.u_anom >= 0.028 AND g.u_anom < 0.030 AND g.k >= 11
+                                         THEN 'leak'
+                                    WHEN g.u_anom >= 0.030 AND g.u_anom < 0.034 AND g.k = 12
+                                         THEN 'conflict'
+                               END AS anomaly
+                        FROM (
+                            SELECT m.*, g.k, g.mo, g.month_start,
+                                   {rk("anom")} AS u_anom, {rk("noise")} AS u_noise,
+                                   {rk("day")} AS u_day, {rk("time")} AS u_time,
+                                   {rk("obs")} AS u_obs, {rk("acc")} AS u_acc,
+                                   {rk("dist")} AS u_dist, {rk("dir")} AS u_dir
+                            FROM (
+                                SELECT m.id AS meter_id, m.account_id, m.dials,
+                                       a.billing_cycle AS cycle,
+                                       CASE WHEN a.billing_cycle ~ '^[0-9]+$'
+                                            THEN a.billing_cycle::int ELSE 1 END AS cycle_no,
+                                       coalesce(m.location, a.service_point) AS loc,
+                                       power(10::float8, m.dials) AS cap,
+                                       CASE WHEN u.vacant < 0.01 THEN 0
+                                            WHEN a.use_type = 'domestic' THEN 6 + 28 * u.base ^ 2
+                                            WHEN a.use_type = 'mixed' THEN 15 + 40 * u.base ^ 2
+                                            WHEN a.use_type = 'commercial'
+                                                 THEN 12 + 70 * u.base ^ 2
+                                            WHEN a.use_type = 'public' THEN 30 + 220 * u.base ^ 2
+                                            ELSE 120 + 900 * u.base ^ 2 END AS base,
+                                       u.vacant < 0.01 AS vacant,
+                                       CASE WHEN m.dials = 4 THEN 9999 - floor(30 + 150 * u.start)
+                                            ELSE floor(500 + 4000 * u.start) END AS start
+                                FROM metering_meter m
+                                JOIN cadastre_serviceaccount a ON a.id = m.account_id
+                                CROSS JOIN LATERAL (
+                                    SELECT {rm("vacant")} AS vacant, {rm("base")} AS base,
+                                           {rm("start")} AS start OFFSET 0) u
+                                WHERE m.status = 'installed'
+                                  AND (m.installed_on IS NULL
+                                       OR m.installed_on <= %(base_month)s::date)
+                                ORDER BY m.id
+                                OFFSET 0
+                            ) m
+                            -- Lateral on the meter so the months come inside each meter, in
+                            -- meter order: the running sums then need no sort of the whole.
+                            CROSS JOIN LATERAL generate_series(0, {MONTHS} + 0 * m.dials) k
+                            CROSS JOIN LATERAL (
+                                -- Midnight (local) of the first day of month k.
+                                SELECT k, extract(month FROM d)::int AS mo,
+                                       d::timestamp AT TIME ZONE %(tz)s AS month_start
+                                FROM (SELECT (%(base_month)s::date
+                                              + make_interval(months => k))::date AS d) d
+                            ) g
+                            OFFSET 0
+                        ) g
+                        OFFSET 0
+                    ) g
+                    OFFSET 0
+                ) g
+                WINDOW w AS (PARTITION BY g.meter_id ORDER BY g.k)
+            ) g
+            WINDOW w AS (PARTITION BY g.meter_id ORDER BY g.k)
+        ) g
+    """
+
+
+class _Clock:
+    """Seconds spent in each phase of a step (reported with its counts)."""
+
+    def __init__(self):
+        self.last = time.perf_counter()
+        self.laps = {}
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.laps[name] = round(now - self.last, 1)
+        self.last = now
+
+
+def _demo_uuid(meter: str, k: str) -> str:
+    """Client ids of demo readings: meter and month in hex, so they ascend as rows are written
+    (a random UUID per row would scatter 13 million inserts over the unique index)."""
+    return f"(lpad(to_hex({meter}), 16, '0') || lpad(to_hex({k}), 4, '0') || 'de0000000000')::uuid"
+
+
+def _periods_create(months: list[dt.date], cycles: list[str]) -> dict:
+    """(cycle, k) → period id, for k = 1..13 (13 = the build month)."""
+    import calendar
+
+    periods = {}
+    for cycle in cycles:
+        for k in range(1, MONTHS + 2):
+            first = months[k]
+            last = first.replace(day=calendar.monthrange(first.year, first.month)[1])
+            period = ReadingPeriod.objects.create(
+                cycle=cycle, code=f"{first:%Y-%m}", starts_on=first, ends_on=last
+            )
+            periods[(cycle, k)] = period.pk
+    return periods
+
+
+@demo_step(
+    "metering.readings",
+    after=("metering.meters",),
+    tables=(
+        AccountConsumption._meta.db_table,
+        Reading._meta.db_table,
+        ReadingPeriod._meta.db_table,
+    ),
+    description="reading periods, 12 months of readings with anomalies, consumption",
+)
+def build_readings(ctx: DemoContext) -> dict:
+    seed = int(ctx.seed)
+    today = timezone.localdate()
+    months = _months(today)
+    clock = _Clock()
+    with (
+        history_paused(Reading, ReadingPeriod, AccountConsumption),
+        connection.cursor() as cur,
+    ):
+        cur.execute("SET LOCAL jit = off")
+        # Sorting a few million (meter, month) rows for the running sums stays in memory.
+        cur.execute("SET LOCAL work_mem = '256MB'")
+        cur.execute("SELECT DISTINCT billing_cycle FROM cadastre_serviceaccount ORDER BY 1")
+        cycles = [row[0] for row in cur.fetchall()]
+        periods = _periods_create(months, cycles)
+        cur.execute("DROP TABLE IF EXISTS demo_period")
+        cur.execute("CREATE TEMP TABLE demo_period (cycle text, k int, id bigint) ON COMMIT DROP")
+        cur.executemany(
+            "INSERT INTO demo_period VALUES (%s, %s, %s)",
+            [(c, k, pk) for (c, k), pk in periods.items()],
+        )
+        params = {"tz": settings.TIME_ZONE, "base_month": months[0]}
+        reader = (
+            get_user_model()
+            .objects.filter(username=METER_READER, groups__name=METER_READER)
+            .values_list("pk", flat=True)
+            .first()
+        )
+        # Every (meter, month) once; the writes below read it.
+        cur.execute("DROP TABLE IF EXISTS demo_gen")
+        cur.execute(f"CREATE TEMP TABLE demo_gen ON COMMIT DROP AS {_generator_sql(seed)}", params)
+        clock.lap("generate")
+        # The rows below come from these very tables, so their references hold by
+        # construction: skip the statement check (an anti-join per column over 11 million rows
+        # at the largest scale). Transactional, demo only, like history_paused.
+        cur.execute("ALTER TABLE metering_reading DISABLE TRIGGER metering_refs_insert")
+        # Months 0 (baseline) to 10, with the flags the rules raise on the injected anomalies
+        # (zero consumption: the third zero month on; spikes; far readers), reviewed long ago.
+        cur.execute(
+            f"""
+            INSERT INTO metering_reading (client_id, meter_id, account_id, period_id, kind,
+                source, value, observation_id, captured_at, received_at, device_id, reader_id,
+                position, position_accuracy_m, photo_expected, photo, consumption, rollover,
+                flags, status, reviewed_at, review_note)
+            SELECT {_demo_uuid("g.meter_id", "g.k")},
+                   g.meter_id, g.account_id, p.id,
+                   CASE WHEN g.k = 0 THEN 'baseline' ELSE 'regular' END, 'demo',
+                   g.value, g.obs, g.captured_at, g.captured_at + interval '3 hours',
+                   g.device, %(reader)s, g.position, g.accuracy, FALSE, '',
+                   g.consumption, coalesce(g.rollover, FALSE), f.flags,
+                   CASE WHEN cardinality(f.flags) > 0 THEN 'accepted' ELSE 'valid' END,
+                   CASE WHEN cardinality(f.flags) > 0
+                        THEN g.captured_at + interval '5 days' END, ''
+            FROM demo_gen g
+            LEFT JOIN demo_period p ON p.cycle = g.cycle AND p.k = g.k
+            CROSS JOIN LATERAL (SELECT array_remove(ARRAY[
+                -- Houses nobody lives in: every month is 0 m³, so from the third reading with
+                -- a value on, the zero rule's "this and the two before" holds.
+                CASE WHEN g.vacant AND g.value IS NOT NULL AND g.k > 0 AND g.reads_before >= 2
+                     THEN 'zero_consumption' END,
+                CASE WHEN g.anomaly = 'spike' THEN 'high_consumption' END,
+                CASE WHEN g.anomaly = 'gps_far' THEN 'gps_far' END
+            ]::varchar[], NULL) AS flags) f
+            WHERE g.k < %(first_pipeline)s
+            """,
+            {"reader": reader, "first_pipeline": min(PIPELINE_MONTHS)},
+        )
+        direct_rows = cur.rowcount
+        # ALTER TABLE refuses a table with pending (deferred foreign-key) trigger events.
+        cur.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cur.execute("SET CONSTRAINTS ALL DEFERRED")
+        cur.execute("ALTER TABLE metering_reading ENABLE TRIGGER metering_refs_insert")
+        clock.lap("direct")
+        cur.execute("ANALYZE metering_reading")
+        clock.lap("analyze")
+        # The last two months through the sync/file pipeline, one month at a time.
+        rules = rules_load()
+        pipeline = {}
+        for k in PIPELINE_MONTHS:
+            pipeline[f"pipeline_month_{k}"] = _pipeline_month(
+                cur, k=k, code=f"{months[k]:%Y-%m}", reader=reader, rules=rules
+            )
+        clock.lap("pipeline")
+        cur.execute(
+            "UPDATE metering_readingperiod SET status = %s WHERE id = ANY(%s)",
+            [
+                PeriodStatus.CLOSED,
+                [pk for (_c, k), pk in periods.items() if k <= MONTHS],
+            ],
+        )
+        cur.execute("ANALYZE metering_reading")
+        consumption = {"measured": 0, "estimated": 0}
+        for k in range(1, MONTHS + 1):
+            # One month of every cycle at a time, in order: estimates read earlier months.
+            month = [ReadingPeriod(pk=periods[(c, k)], cycle=c) for c in cycles]
+            counts = consumption_compute(periods=month)
+            consumption["measured"] += counts["measured"]
+            consumption["estimated"] += counts["estimated"]
+        clock.lap("consumption")
+        cur.execute(
+            "SELECT count(*), count(*) FILTER (WHERE status = 'flagged'), "
+            "count(*) FILTER (WHERE rollover) FROM metering_reading"
+        )
+        readings, flagged, rollovers = cur.fetchone()
+    return {
+        "periods": len(periods),
+        "readings": readings,
+        "direct": direct_rows,
+        **pipeline,
+        "flagged": flagged,
+        "rollovers": rollovers,
+        **consumption,
+        "seconds": clock.laps,
+    }
+
+
+def _pipeline_month(cur, *, k: int, code: str, reader, rules) -> int:
+    """Month ``k`` of every meter as text rows through the bulk file's pipeline (stage →
+    resolve → evaluate → write), as if the month's readings came in one file."""
+    stage = stage_create(cur)
+    cols = ", ".join(STAGE_COLUMNS)
+    # Mistyped values: below the previous reading; conflicts: another device reads the same
+    # meter a day later.
+    cur.execute(
+        f"""
+        INSERT INTO {stage} ({cols})
+        SELECT {_demo_uuid("g.meter_id", "g.k * 4 + v.n")}::text,
+               g.meter_id::text, NULL,
+               CASE WHEN g.value IS NULL THEN NULL
+                    WHEN g.anomaly = 'misread' AND v.n = 1
+                         THEN greatest(g.value - 10 - g.consumption, 0)::text
+                    ELSE (g.value + v.n - 1)::text END,
+               g.obs, CASE WHEN g.obs = 'leak' THEN 'true' ELSE 'false' END,
+               round(ST_X(w.p)::numeric, 7)::text, round(ST_Y(w.p)::numeric, 7)::text,
+               g.accuracy::text,
+               to_char((g.captured_at + (v.n - 1) * interval '1 day') AT TIME ZONE 'UTC',
+                       'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+               g.device || CASE WHEN v.n = 2 THEN '-b' ELSE '' END
+        FROM demo_gen g
+        CROSS JOIN LATERAL ST_Transform(g.position, 4326) AS w(p)
+        CROSS JOIN LATERAL generate_series(1, CASE WHEN g.anomaly = 'conflict' THEN 2 ELSE 1 END)
+            AS v(n)
+        WHERE g.k = %s
+        """,
+        [k],
+    )
+    cur.execute(f"ANALYZE {stage}")
+    stage_resolve(cur, stage=stage, period_code=code, columns=_STAGED)
+    cur.execute("ANALYZE metering_cand")
+    stage_evaluate(cur, rules=rules)
+    inserted = stage_write(cur, source=ReadingSource.DEMO, reader_id=reader)
+    cur.execute(f"DROP TABLE {stage}")
+    return inserted
+
+
+_STAGED = tuple(c for c in STAGE_COLUMNS if c != "meter_serial")
+
+
+@demo_step(
+    "metering.assignments",
+    after=("metering.readings", "sectors.sectorization"),
+    tables=(ReadingAssignment._meta.db_table,),
+    description="reading books of the open period assigned to the demo meter reader",
+)
+def build_assignments(ctx: DemoContext) -> dict:
+    reader = (
+        get_user_model()
+        .objects.filter(username=METER_READER, groups__name=METER_READER)
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if reader is None:
+        return {"assignments": 0}
+    with history_paused(ReadingAssignment), connection.cursor() as cur:
+        # Each book goes to the open period of the cycle most of its accounts belong to, on
+        # that cycle's reading day.
+        cur.execute(
+            """
+            INSERT INTO metering_readingassignment (period_id, book_id, reader_id, scheduled_on)
+            SELECT p.id, b.book_id, %s,
+                   least(p.starts_on + 2 + 4 * (CASE WHEN b.cycle ~ '^[0-9]+$'
+                                                     THEN b.cycle::int - 1 ELSE 0 END),
+                         p.ends_on)
+            FROM (SELECT s.book_id, mode() WITHIN GROUP (ORDER BY a.billing_cycle) AS cycle
+                  FROM sectors_accountsectors s
+                  JOIN cadastre_serviceaccount a ON a.id = s.account_id
+                  WHERE s.book_id IS NOT NULL
+                  GROUP BY s.book_id) b
+            JOIN metering_readingperiod p ON p.cycle = b.cycle AND p.status = 'open'
+            ORDER BY b.book_id
+            """,
+            [reader],
+        )
+        return {"assignments": cur.rowcount}

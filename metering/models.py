@@ -1,9 +1,74 @@
-"""Meters. Issue 3 needs their serials (search, census); issue 6 adds the rest of metering."""
+"""Metering: meters, meter changes, reading periods and assignments, readings, validation
+rules, per-account consumption.
 
+How consumption is kept right (the *chain*): each meter's readings, ordered by ``captured_at``
+(device time, not arrival), form a chain. A reading's ``consumption`` is its value minus the
+value of the previous reading *in the chain* of the same meter; when the dials wrapped
+(``value < previous`` and ``value + 10^dials - previous`` is small, see
+:mod:`metering.validation`) it is that wrapped difference and ``rollover`` is set. An
+``installation`` reading starts a chain (consumption 0), a ``removal`` reading ends one, so a
+meter swap inside a period gives the period ``(removal - previous) + (reading - installation)``.
+Readings in the chain: those with a value whose status is valid, flagged or accepted; a
+rejected reading or one sent back for re-reading leaves the chain, and its successor's
+consumption is recomputed (so is a successor's when an earlier reading arrives late).
+
+Per-account consumption of a period (:class:`AccountConsumption`) is computed set-based by
+:func:`metering.estimation.consumption_compute`: measured (sum of the chain's consumption of
+the account's valid/accepted readings in the period) or estimated
+(:mod:`metering.estimation` documents the method).
+
+References of the big tables (readings: meter, account, period, file; consumption: account,
+period) are checked once per statement, not per row: a foreign-key constraint checks each
+inserted row on its own and takes a key-share lock on the meter and the account it points
+to, which for a million-row file costs more than all the rest of the load. The triggers of
+migration 0006 (:data:`REFERENCE_CHECKS`) refuse, with one anti-join per statement, any
+insert or update that points at a missing row, and any delete of a meter, account, period
+or file still referred to; an advisory lock (shared by writers of readings, exclusive for
+those deletes) keeps a delete from slipping between a load's check and its commit.
+
+History: every model is tracked. Readings and ingest rejections are write-once facts that say
+themselves who and when (reader, device, received_at, batch), so they record updates and
+deletes only: an insert snapshot of each of a million bulk readings would double the write and
+tell nothing the row does not (see :func:`track_changes`).
+"""
+
+import pghistory
+from django.conf import settings
 from django.contrib.gis.db import models
+from django.contrib.postgres.constraints import ExclusionConstraint
+from django.contrib.postgres.fields import ArrayField, DateRangeField, RangeOperators
+from django.db.models import F, Func, Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.history import track_history
+
+SRID = settings.CAUDAL_SRID
+
+
+def track_changes():
+    """History of updates and deletes only, for write-once rows (see the module docstring)."""
+    return pghistory.track(pghistory.UpdateEvent(), pghistory.DeleteEvent())
+
+
+# Statement-level reference checks (migration 0006): table → {column: referenced table}.
+REFERENCE_CHECKS = {
+    "metering_reading": {
+        "meter_id": "metering_meter",
+        "account_id": "cadastre_serviceaccount",
+        "period_id": "metering_readingperiod",
+        "batch_id": "metering_ingestbatch",
+    },
+    "metering_accountconsumption": {
+        "account_id": "cadastre_serviceaccount",
+        "period_id": "metering_readingperiod",
+    },
+}
+# The advisory lock key that orders those checks against deletes of referenced rows.
+REFERENCE_LOCK = 746_2031
+
+
+# --- Meters ------------------------------------------------------------------------------
 
 
 class MeterStatus(models.TextChoices):
@@ -12,12 +77,28 @@ class MeterStatus(models.TextChoices):
     REMOVED = "removed", _("Removed")
 
 
+class MeterTechnology(models.TextChoices):
+    SINGLE_JET = "single_jet", _("Single-jet")
+    MULTI_JET = "multi_jet", _("Multi-jet")
+    VOLUMETRIC = "volumetric", _("Volumetric (piston)")
+    WOLTMANN = "woltmann", _("Woltmann")
+    ELECTROMAGNETIC = "electromagnetic", _("Electromagnetic")
+    ULTRASONIC = "ultrasonic", _("Ultrasonic")
+
+
 @track_history()
 class Meter(models.Model):
     serial = models.CharField(_("serial number"), max_length=40, unique=True)
     brand = models.CharField(_("brand"), max_length=60, blank=True)
     model = models.CharField(_("model"), max_length=60, blank=True)
     diameter_mm = models.PositiveSmallIntegerField(_("diameter (mm)"), default=13)
+    technology = models.CharField(
+        _("technology"),
+        max_length=16,
+        choices=MeterTechnology.choices,
+        default=MeterTechnology.SINGLE_JET,
+    )
+    # Integer dials (whole cubic metres): the register wraps to zero at 10^dials.
     dials = models.PositiveSmallIntegerField(_("number of dials"), default=6)
     account = models.ForeignKey(
         "cadastre.ServiceAccount",
@@ -28,6 +109,10 @@ class Meter(models.Model):
         verbose_name=_("service account"),
     )
     installed_on = models.DateField(_("installed on"), null=True, blank=True)
+    removed_on = models.DateField(_("removed on"), null=True, blank=True)
+    # Where the meter box is; usually beside the account's service point. Readers' GPS
+    # positions are checked against it (rule gps_far).
+    location = models.PointField(_("location"), srid=SRID, null=True, blank=True)
     status = models.CharField(
         _("status"), max_length=10, choices=MeterStatus.choices, default=MeterStatus.IN_STOCK
     )
@@ -42,7 +127,561 @@ class Meter(models.Model):
                 condition=models.Q(status="installed"),
                 name="meter_one_installed_per_account",
             ),
+            models.CheckConstraint(
+                condition=Q(dials__gte=3, dials__lte=9), name="meter_dials_range"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="installed") | Q(account__isnull=False),
+                name="meter_installed_has_account",
+            ),
+            models.CheckConstraint(
+                condition=Q(removed_on__isnull=True)
+                | Q(installed_on__isnull=True)
+                | Q(removed_on__gte=F("installed_on")),
+                name="meter_removed_after_installed",
+            ),
         ]
 
     def __str__(self):
         return self.serial
+
+
+# --- Periods and assignments -------------------------------------------------------------
+
+
+class PeriodStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    CLOSED = "closed", _("Closed")
+
+
+class DateRange(Func):
+    function = "daterange"
+    output_field = DateRangeField()
+
+
+@track_history()
+class ReadingPeriod(models.Model):
+    """A reading period of one billing cycle (``ServiceAccount.billing_cycle``): the dates a
+    reading must be captured in (local dates, both inclusive) to count for that period."""
+
+    cycle = models.CharField(_("billing cycle"), max_length=10)
+    code = models.CharField(_("code"), max_length=20, help_text=_("For example 2026-03."))
+    starts_on = models.DateField(_("starts on"))
+    ends_on = models.DateField(_("ends on"))
+    status = models.CharField(
+        _("status"), max_length=8, choices=PeriodStatus.choices, default=PeriodStatus.OPEN
+    )
+
+    class Meta:
+        verbose_name = _("reading period")
+        verbose_name_plural = _("reading periods")
+        ordering = ["cycle", "starts_on"]
+        constraints = [
+            models.UniqueConstraint(fields=["cycle", "code"], name="readingperiod_code_unique"),
+            models.CheckConstraint(
+                condition=Q(starts_on__lte=F("ends_on")), name="readingperiod_dates_ordered"
+            ),
+            # A reading date falls in one period of its cycle at most.
+            ExclusionConstraint(
+                name="readingperiod_no_overlap",
+                expressions=[
+                    ("cycle", RangeOperators.EQUAL),
+                    (
+                        DateRange("starts_on", "ends_on", models.Value("[]")),
+                        RangeOperators.OVERLAPS,
+                    ),
+                ],
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.cycle}/{self.code}"
+
+
+@track_history()
+class ReadingAssignment(models.Model):
+    """Who reads which book (``sectors.CommercialArea`` of level ``book``) in a period, and on
+    what day. The book's accounts are those of ``sectors.AccountSectors.book``."""
+
+    period = models.ForeignKey(
+        ReadingPeriod,
+        on_delete=models.PROTECT,
+        related_name="assignments",
+        verbose_name=_("reading period"),
+    )
+    book = models.ForeignKey(
+        "sectors.CommercialArea",
+        on_delete=models.PROTECT,
+        related_name="reading_assignments",
+        limit_choices_to={"level": "book"},
+        verbose_name=_("reading book"),
+    )
+    reader = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="reading_assignments",
+        verbose_name=_("meter reader"),
+    )
+    scheduled_on = models.DateField(_("scheduled on"))
+
+    class Meta:
+        verbose_name = _("reading assignment")
+        verbose_name_plural = _("reading assignments")
+        ordering = ["period", "scheduled_on", "book"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["period", "book"], name="readingassignment_one_per_book"
+            )
+        ]
+        indexes = [models.Index(fields=["reader", "scheduled_on"], name="readingassign_reader")]
+
+    def __str__(self):
+        return f"{self.period} {self.book_id} → {self.reader_id}"
+
+
+# --- Catalogs and rules ------------------------------------------------------------------
+
+
+@track_history()
+class ObservationCode(models.Model):
+    """What a reader can report about a visit (sin acceso, perro, medidor dañado…).
+
+    ``value_allowed``: a reading value may come with it (a leak: yes; house closed: no).
+    ``requires_photo``: the reading is flagged ``photo_missing`` without a photo.
+    ``needs_review``: the reading goes to the review queue (flag ``observation``).
+    """
+
+    code = models.SlugField(_("code"), max_length=20, primary_key=True)
+    label = models.CharField(_("label"), max_length=80)
+    value_allowed = models.BooleanField(_("value allowed"), default=False)
+    requires_photo = models.BooleanField(_("requires a photo"), default=False)
+    needs_review = models.BooleanField(_("needs review"), default=False)
+    active = models.BooleanField(_("active"), default=True)
+    sort_order = models.PositiveSmallIntegerField(_("order"), default=0)
+
+    class Meta:
+        verbose_name = _("observation code")
+        verbose_name_plural = _("observation codes")
+        ordering = ["sort_order", "code"]
+
+    def __str__(self):
+        return self.label
+
+
+class RuleCode(models.TextChoices):
+    BELOW_PREVIOUS = "below_previous", _("Reading below the previous one")
+    ZERO_CONSUMPTION = "zero_consumption", _("Zero consumption for several periods")
+    HIGH_CONSUMPTION = "high_consumption", _("Consumption far above the account's history")
+    GPS_FAR = "gps_far", _("Reader's position far from the meter")
+    PHOTO_MISSING = "photo_missing", _("Required photo missing")
+    CONFLICT = "conflict", _("Meter read more than once in the period")
+    OBSERVATION = "observation", _("Observation that needs review")
+
+
+@track_history()
+class ValidationRule(models.Model):
+    """One validation rule applied to every reading on arrival (sync and bulk file alike).
+
+    ``params`` holds the rule's thresholds; :data:`metering.validation.RULE_PARAMS` documents
+    every key and its default, and the admin refuses unknown keys or bad values. A disabled
+    rule flags nothing.
+    """
+
+    code = models.CharField(_("code"), max_length=20, choices=RuleCode.choices, primary_key=True)
+    enabled = models.BooleanField(_("enabled"), default=True)
+    params = models.JSONField(_("parameters"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("validation rule")
+        verbose_name_plural = _("validation rules")
+        ordering = ["code"]
+
+    def __str__(self):
+        return RuleCode(self.code).label
+
+
+# --- Readings ------------------------------------------------------------------------------
+
+
+class ReadingKind(models.TextChoices):
+    REGULAR = "regular", _("Regular reading")
+    INSTALLATION = "installation", _("Installation reading")
+    REMOVAL = "removal", _("Removal reading")
+    BASELINE = "baseline", _("Reading carried over from the previous system")
+
+
+class ReadingSource(models.TextChoices):
+    FIELD = "field", _("Field app")
+    FILE = "file", _("Bulk file")
+    OFFICE = "office", _("Office")
+    DEMO = "demo", _("Demo data")
+
+
+class ReadingStatus(models.TextChoices):
+    VALID = "valid", _("Valid")
+    FLAGGED = "flagged", _("Flagged for review")
+    ACCEPTED = "accepted", _("Accepted on review")
+    REJECTED = "rejected", _("Rejected on review")
+    REREAD = "reread", _("Re-read requested")
+
+
+# Statuses whose readings (with a value) are links of the meter's chain.
+CHAIN_STATUSES = (ReadingStatus.VALID, ReadingStatus.FLAGGED, ReadingStatus.ACCEPTED)
+# Statuses whose consumption counts as measured.
+COUNTED_STATUSES = (ReadingStatus.VALID, ReadingStatus.ACCEPTED)
+
+
+@track_history()
+class IngestBatch(models.Model):
+    """One bulk file of readings of one period. ``sha256`` makes a replayed file a no-op."""
+
+    sha256 = models.CharField(_("SHA-256 of the file"), max_length=64, unique=True)
+    file_name = models.CharField(_("file name"), max_length=255)
+    # The period code (e.g. 2026-03): each row goes to that period of its account's cycle.
+    period_code = models.CharField(_("period"), max_length=20)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        related_name="+",
+        verbose_name=_("uploaded by"),
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    rows = models.PositiveIntegerField(_("rows"), default=0)
+    accepted = models.PositiveIntegerField(_("accepted"), default=0)
+    duplicates = models.PositiveIntegerField(_("duplicates"), default=0)
+    rejected = models.PositiveIntegerField(_("rejected"), default=0)
+    flagged = models.PositiveIntegerField(_("flagged"), default=0)
+
+    class Meta:
+        verbose_name = _("readings file")
+        verbose_name_plural = _("readings files")
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return self.file_name
+
+
+@track_changes()
+class IngestRejection(models.Model):
+    """A row of a bulk file that was not stored, and why (the per-row rejection report)."""
+
+    batch = models.ForeignKey(
+        IngestBatch, on_delete=models.CASCADE, related_name="rejections", verbose_name=_("file")
+    )
+    row_no = models.PositiveIntegerField(_("row"))
+    meter_ref = models.CharField(_("meter"), max_length=60, blank=True)
+    code = models.CharField(_("code"), max_length=30)
+    message = models.TextField(_("message"))
+
+    class Meta:
+        verbose_name = _("rejected file row")
+        verbose_name_plural = _("rejected file rows")
+        ordering = ["batch", "row_no"]
+        indexes = [models.Index(fields=["batch", "row_no"], name="ingestrejection_batch")]
+
+
+@track_changes()
+class Reading(models.Model):
+    """One visit to a meter: a value and/or an observation (see the module docstring).
+
+    Write-once facts (value, position, device, times) are never edited; what changes after
+    arrival is derived (consumption, flags, when the chain changes) or the review decision.
+    """
+
+    # Made by the device (or derived from the file row for bulk files): a replayed sync or
+    # file finds it and applies nothing twice.
+    client_id = models.UUIDField(_("client id"), unique=True)
+    # Foreign keys get no index of their own (db_index=False): the composite indexes in Meta
+    # serve every lookup, and each further index slows loading a million readings.
+    meter = models.ForeignKey(
+        Meter,
+        on_delete=models.PROTECT,
+        related_name="readings",
+        verbose_name=_("meter"),
+        db_index=False,
+        db_constraint=False,  # checked per statement, see REFERENCE_CHECKS
+    )
+    # The meter's account when read (a meter may later serve another account).
+    account = models.ForeignKey(
+        "cadastre.ServiceAccount",
+        on_delete=models.PROTECT,
+        related_name="readings",
+        verbose_name=_("service account"),
+        db_index=False,
+        db_constraint=False,
+    )
+    period = models.ForeignKey(
+        ReadingPeriod,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="readings",
+        verbose_name=_("reading period"),
+        db_index=False,
+        db_constraint=False,
+    )
+    kind = models.CharField(
+        _("kind"), max_length=12, choices=ReadingKind.choices, default=ReadingKind.REGULAR
+    )
+    source = models.CharField(_("source"), max_length=8, choices=ReadingSource.choices)
+    value = models.DecimalField(
+        _("value (m³)"), max_digits=12, decimal_places=3, null=True, blank=True
+    )
+    observation = models.ForeignKey(
+        ObservationCode,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("observation"),
+        db_index=False,
+    )
+    captured_at = models.DateTimeField(_("captured at"))
+    received_at = models.DateTimeField(_("received at"), default=timezone.now)
+    device_id = models.CharField(_("device"), max_length=64, blank=True)
+    reader = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("meter reader"),
+        db_index=False,
+    )
+    batch = models.ForeignKey(
+        IngestBatch,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="readings",
+        verbose_name=_("file"),
+        db_index=False,
+        db_constraint=False,
+    )
+    # No spatial index: nothing searches readings by the reader's position (maps draw meters),
+    # and a GiST insert costs ten times a b-tree one on a million-row file.
+    position = models.PointField(
+        _("reader's position"), srid=SRID, null=True, blank=True, spatial_index=False
+    )
+    position_accuracy_m = models.FloatField(_("position accuracy (m)"), null=True, blank=True)
+    # The device took a photo and uploads it separately (see metering.services).
+    photo_expected = models.BooleanField(_("photo taken"), default=False)
+    photo = models.ImageField(_("photo"), upload_to="readings/%Y/%m/", blank=True)
+
+    # Derived from the chain (recomputed when it changes).
+    consumption = models.DecimalField(
+        _("consumption (m³)"), max_digits=12, decimal_places=3, null=True, blank=True
+    )
+    rollover = models.BooleanField(_("dials wrapped"), default=False)
+    flags = ArrayField(
+        models.CharField(max_length=20), verbose_name=_("flags"), default=list, blank=True
+    )
+    status = models.CharField(
+        _("status"), max_length=8, choices=ReadingStatus.choices, default=ReadingStatus.VALID
+    )
+
+    # Review decision.
+    reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("reviewed by"),
+        db_index=False,
+    )
+    review_note = models.TextField(_("review note"), blank=True)
+    work_order = models.ForeignKey(
+        "orders.WorkOrder",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("inspection order"),
+        db_index=False,
+    )
+
+    class Meta:
+        verbose_name = _("reading")
+        verbose_name_plural = _("readings")
+        constraints = [
+            models.CheckConstraint(condition=Q(value__gte=0), name="reading_value_not_negative"),
+            models.CheckConstraint(
+                condition=Q(value__isnull=False) | Q(observation__isnull=False),
+                name="reading_value_or_observation",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind__in=["installation", "removal", "baseline"])
+                | Q(value__isnull=False),
+                name="reading_swap_has_value",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=ReadingStatus.values), name="reading_status_valid"
+            ),
+            # Unreviewed readings: flagged exactly when a rule raised a flag.
+            models.CheckConstraint(
+                condition=~Q(status__in=["valid", "flagged"])
+                | Q(status="flagged", flags__len__gt=0)
+                | Q(status="valid", flags__len=0),
+                name="reading_flagged_iff_flags",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["valid", "flagged"]) | Q(reviewed_at__isnull=False),
+                name="reading_review_has_date",
+            ),
+            models.CheckConstraint(
+                condition=Q(position_accuracy_m__isnull=True) | Q(position_accuracy_m__gte=0),
+                name="reading_accuracy_not_negative",
+            ),
+        ]
+        indexes = [
+            # The chain: previous/next reading of a meter in time (id breaks ties, so the
+            # probes of metering.validation read it in order without sorting).
+            models.Index(fields=["meter", "captured_at", "id"], name="reading_meter_time"),
+            # A period's readings per account (consumption, estimation, conflicts).
+            models.Index(fields=["period", "account"], name="reading_period_account"),
+            # The review queue is small: index only what is in it.
+            models.Index(
+                fields=["period", "received_at"],
+                condition=Q(status="flagged"),
+                name="reading_review_queue",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.meter_id} {self.captured_at:%Y-%m-%d} {self.value}"
+
+
+# --- Meter changes --------------------------------------------------------------------------
+
+
+@track_history()
+class MeterChange(models.Model):
+    """A meter taken off an account and/or another put on, with the readings of both.
+
+    The removal reading closes the old meter's chain and the installation reading opens the
+    new one's, so the period's consumption is right across the swap.
+    """
+
+    account = models.ForeignKey(
+        "cadastre.ServiceAccount",
+        on_delete=models.PROTECT,
+        related_name="meter_changes",
+        verbose_name=_("service account"),
+    )
+    removed_meter = models.ForeignKey(
+        Meter,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="removals",
+        verbose_name=_("removed meter"),
+    )
+    installed_meter = models.ForeignKey(
+        Meter,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="installations",
+        verbose_name=_("installed meter"),
+    )
+    removal_reading = models.OneToOneField(
+        Reading,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("removal reading"),
+    )
+    installation_reading = models.OneToOneField(
+        Reading,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("installation reading"),
+    )
+    changed_at = models.DateTimeField(_("changed at"))
+    reason = models.TextField(_("reason"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
+
+    class Meta:
+        verbose_name = _("meter change")
+        verbose_name_plural = _("meter changes")
+        ordering = ["-changed_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(removed_meter__isnull=False) | Q(installed_meter__isnull=False),
+                name="meterchange_removes_or_installs",
+            ),
+            models.CheckConstraint(
+                condition=Q(removed_meter__isnull=True) | Q(removal_reading__isnull=False),
+                name="meterchange_removal_has_reading",
+            ),
+            models.CheckConstraint(
+                condition=Q(installed_meter__isnull=True) | Q(installation_reading__isnull=False),
+                name="meterchange_installation_has_reading",
+            ),
+        ]
+
+
+# --- Consumption ----------------------------------------------------------------------------
+
+
+class ConsumptionMethod(models.TextChoices):
+    MEASURED = "measured", _("Measured")
+    ESTIMATED = "estimated", _("Estimated")
+
+
+@track_history()
+class AccountConsumption(models.Model):
+    """An account's consumption in a reading period: measured or estimated (one row each).
+
+    Written by :func:`metering.estimation.consumption_compute` only, set-based; billing and the
+    water balance read it.
+    """
+
+    # No single-column indexes: the unique (account, period) and the (period, method) index
+    # serve both foreign keys, and a million rows a period are written at once.
+    account = models.ForeignKey(
+        "cadastre.ServiceAccount",
+        on_delete=models.PROTECT,
+        related_name="consumptions",
+        verbose_name=_("service account"),
+        db_index=False,
+        db_constraint=False,
+    )
+    period = models.ForeignKey(
+        ReadingPeriod,
+        on_delete=models.PROTECT,
+        related_name="consumptions",
+        verbose_name=_("reading period"),
+        db_index=False,
+        db_constraint=False,
+    )
+    volume_m3 = models.DecimalField(_("volume (m³)"), max_digits=12, decimal_places=3)
+    method = models.CharField(_("method"), max_length=10, choices=ConsumptionMethod.choices)
+    # Measured: the readings summed; estimated: the periods averaged (0 for a fallback).
+    basis_count = models.PositiveSmallIntegerField(_("basis"), default=0)
+    computed_at = models.DateTimeField(_("computed at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("account consumption")
+        verbose_name_plural = _("account consumptions")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "period"], name="accountconsumption_one_per_period"
+            ),
+            models.CheckConstraint(
+                condition=Q(volume_m3__gte=0), name="accountconsumption_not_negative"
+            ),
+        ]
+        indexes = [models.Index(fields=["period", "method"], name="accountconsumption_period")]
