@@ -36,7 +36,7 @@ _COMPUTE_SQL = """
 CREATE TEMP TABLE metering_consumption_new ON COMMIT DROP AS
 WITH pp AS (
     SELECT p.id AS period_id, p.cycle, p.starts_on
-    FROM metering_readingperiod p WHERE p.id = ANY(%(periods)s)
+    FROM metering_readingperiod p WHERE p.id = ANY(%(periods)s::bigint[])
 ),
 scope AS (
     SELECT a.id AS account_id, a.use_type, pp.period_id
@@ -47,7 +47,7 @@ scope AS (
     SELECT a.id, a.use_type, r.period_id
     FROM metering_reading r
     JOIN cadastre_serviceaccount a ON a.id = r.account_id
-    WHERE r.period_id = ANY(%(periods)s)
+    WHERE r.period_id = ANY(%(periods)s::bigint[])
 ),
 per AS (
     SELECT r.account_id, r.period_id,
@@ -57,7 +57,7 @@ per AS (
            sum(r.consumption) FILTER (WHERE r.kind IN ('regular', 'removal')
                                       AND r.status IN ('valid', 'accepted')) AS volume
     FROM metering_reading r
-    WHERE r.period_id = ANY(%(periods)s)
+    WHERE r.period_id = ANY(%(periods)s::bigint[])
     GROUP BY r.account_id, r.period_id
 ),
 measured AS (
@@ -122,7 +122,7 @@ ON CONFLICT (account_id, period_id) DO UPDATE
 # Accounts that left the scope (every reading of theirs rejected, say) lose their row.
 _PRUNE_SQL = """
 DELETE FROM metering_accountconsumption c
-WHERE c.period_id = ANY(%(periods)s)
+WHERE c.period_id = ANY(%(periods)s::bigint[])
   AND NOT EXISTS (SELECT 1 FROM metering_consumption_new n
                   WHERE n.account_id = c.account_id AND n.period_id = c.period_id)
 """
@@ -149,11 +149,19 @@ def consumption_compute(*, period: ReadingPeriod | None = None, periods=()) -> d
     with connection.cursor() as cur:
         cur.execute("SET LOCAL jit = off")  # one-shot statements; see metering.validation
         cur.execute("DROP TABLE IF EXISTS metering_consumption_new")
+        # A first computation has nothing to prune (the usual case: skip the anti-join).
+        cur.execute(
+            "SELECT EXISTS (SELECT 1 FROM metering_accountconsumption "
+            "WHERE period_id = ANY(%(periods)s::bigint[]))",
+            params,
+        )
+        recompute = cur.fetchone()[0]
         cur.execute(_COMPUTE_SQL, params)
         # Statistics of the fresh table, or the anti-join below is planned as a nested loop.
         cur.execute("ANALYZE metering_consumption_new")
         cur.execute(_WRITE_SQL, params)
-        cur.execute(_PRUNE_SQL, params)
+        if recompute:
+            cur.execute(_PRUNE_SQL, params)
         cur.execute(
             "SELECT method, count(*), coalesce(sum(volume_m3), 0) "
             "FROM metering_consumption_new GROUP BY method"

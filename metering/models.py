@@ -27,9 +27,10 @@ or file still referred to; an advisory lock (shared by writers of readings, excl
 those deletes) keeps a delete from slipping between a load's check and its commit.
 
 History: every model is tracked. Readings and ingest rejections are write-once facts that say
-themselves who and when (reader, device, received_at, batch), so they record updates and
-deletes only: an insert snapshot of each of a million bulk readings would double the write and
-tell nothing the row does not (see :func:`track_changes`).
+themselves who and when (reader, device, received_at, batch), and per-account consumption is
+derived from them, so these three record updates and deletes only: an insert snapshot of each
+of a million rows would double the write and tell nothing the row does not (see
+:func:`track_changes`).
 """
 
 import pghistory
@@ -641,12 +642,13 @@ class ConsumptionMethod(models.TextChoices):
     ESTIMATED = "estimated", _("Estimated")
 
 
-@track_history()
+@track_changes()
 class AccountConsumption(models.Model):
     """An account's consumption in a reading period: measured or estimated (one row each).
 
     Written by :func:`metering.estimation.consumption_compute` only, set-based; billing and the
-    water balance read it.
+    water balance read it. Derived, a million rows a period: history records recomputations
+    (updates) and deletes, not the first computation (see :func:`track_changes`).
     """
 
     # No single-column indexes: the unique (account, period) and the (period, method) index

@@ -465,9 +465,11 @@ def _resolve_sql(*, safe, derive, stage, out, period_code, columns) -> str:
         # A file's rows are looked up among its periods' readings only (an index range, not a
         # million probes of the client-id index): derived client ids contain the period, and a
         # device-made id stored in another period is still caught by stage_write's ON CONFLICT.
+        # (= ANY(ARRAY(…)): a list of ids the index on (period_id, account_id) can look up;
+        # IN (subquery) is planned as a join and scans every stored reading.)
         stored = """(SELECT r.id, r.client_id FROM metering_reading r
-                     WHERE r.period_id IN (SELECT id FROM metering_readingperiod
-                                           WHERE code = %(period_code)s))"""
+                     WHERE r.period_id = ANY(ARRAY(SELECT id FROM metering_readingperiod
+                                                   WHERE code = %(period_code)s)))"""
     bool_words = ", ".join(f"'{w}'" for w in TRUE_WORDS + FALSE_WORDS)
     true_words = ", ".join(f"'{w}'" for w in TRUE_WORDS)
     return f"""
@@ -758,10 +760,14 @@ def _evaluate_sql(*, cand: str, out: str, stored: bool, window: int) -> str:
                     ORDER BY r.captured_at, r.id
                     LIMIT 1
                 ) nx ON TRUE
+                -- The window that applies (plain expressions: PostgreSQL folds this in).
                 CROSS JOIN LATERAL (
-                    SELECT x.* FROM (SELECT h0.*) x WHERE o.in_order
-                    UNION ALL
-                    SELECT x.* FROM (SELECT h.*) x WHERE NOT o.in_order
+                    SELECT CASE WHEN o.in_order THEN h0.prev_value ELSE h.prev_value END
+                               AS prev_value,
+                           CASE WHEN o.in_order THEN h0.prev_at ELSE h.prev_at END AS prev_at,
+                           CASE WHEN o.in_order THEN h0.reg_cons ELSE h.reg_cons END AS reg_cons,
+                           CASE WHEN o.in_order THEN h0.cnt_cons ELSE h.cnt_cons END AS cnt_cons,
+                           CASE WHEN o.in_order THEN h0.partner ELSE h.partner END AS partner
                 ) k
                 OFFSET 0
             ) e
