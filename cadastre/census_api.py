@@ -14,8 +14,7 @@ method→permission mapping does not fit "read the report" or "turn findings int
 import csv
 import json
 
-from django.contrib.gis.gdal import GDALException
-from django.contrib.gis.geos import GEOSException, GEOSGeometry, Point
+from django.contrib.gis.geos import Point
 from django.db import transaction
 from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404
@@ -50,8 +49,10 @@ from cadastre.census_services import (
     census_visit_record,
 )
 from cadastre.models import CampaignStatus, CensusCampaign, CensusVisit, LandUse, Locality, Parcel
-from gis_core.srid import WGS84, storage_srid
-from orders.api import WorkOrderOutputSerializer, require_perms, work_order_error_response
+from core.api import domain_error_response, require_perms
+from gis_core.api_fields import GeoJSONGeometryInput, lonlat_bbox_parse
+from gis_core.srid import storage_srid
+from orders.api import WorkOrderOutputSerializer, work_order_error_response
 from orders.models import WorkOrderKind, WorkOrderSource
 from orders.services import WorkOrderError, work_order_create
 
@@ -62,30 +63,7 @@ CAN_CREATE_ORDERS = "orders.add_workorder"
 
 
 def census_error_response(error: CensusError) -> Response:
-    code = status.HTTP_409_CONFLICT if error.code == "conflict" else status.HTTP_400_BAD_REQUEST
-    return Response(
-        {"code": error.code, "field": error.field, "detail": error.message}, status=code
-    )
-
-
-@extend_schema_field(
-    {"type": "object", "description": "GeoJSON geometry (WGS 84 unless it has a crs)"}
-)
-class GeoJSONGeometryInput(serializers.Field):
-    """A GeoJSON geometry (object or string); without a ``crs`` member it is WGS 84."""
-
-    def to_internal_value(self, data):
-        text = data if isinstance(data, str) else json.dumps(data)
-        try:
-            geom = GEOSGeometry(text)
-        except (GEOSException, GDALException, ValueError, TypeError):
-            raise serializers.ValidationError(_("Not a valid GeoJSON geometry.")) from None
-        if not geom.srid:
-            geom.srid = WGS84
-        return geom
-
-    def to_representation(self, value):
-        return json.loads(value.transform(WGS84, clone=True).geojson)
+    return domain_error_response(error, conflict_codes=("conflict",))
 
 
 @extend_schema_field({"type": "object", "description": "GeoJSON Point in WGS 84 (EPSG:4326)"})
@@ -316,18 +294,9 @@ class ReconciliationFilterSerializer(serializers.Serializer):
 
     def validate_bbox(self, value):
         try:
-            numbers = tuple(float(v) for v in value.split(","))
-        except ValueError:
-            numbers = ()
-        if (
-            len(numbers) != 4
-            or not (-180 <= numbers[0] < numbers[2] <= 180)
-            or not (-90 <= numbers[1] < numbers[3] <= 90)
-        ):
-            raise serializers.ValidationError(
-                _("Give bbox as min lon,min lat,max lon,max lat in degrees (WGS 84).")
-            )
-        return numbers
+            return lonlat_bbox_parse(value)
+        except ValueError as exc:
+            raise serializers.ValidationError(str(exc)) from None
 
     def to_filter(self) -> ReconciliationFilter:
         v = self.validated_data

@@ -18,6 +18,7 @@ from cadastre.models import (
     LandUse,
     ParcelStatus,
 )
+from core.errors import DomainError
 from gis_core.srid import storage_srid
 
 # Photos larger than this are refused (phones resize before upload; 10 MB is a raw 12 MP JPEG).
@@ -29,14 +30,8 @@ CLOCK_SKEW = dt.timedelta(minutes=10)
 POSITION_MAX_DISTANCE_M = 500.0
 
 
-class CensusError(Exception):
+class CensusError(DomainError):
     """A census operation was refused; ``code`` is stable, ``message`` is translated."""
-
-    def __init__(self, code: str, message: str, *, field: str | None = None):
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.field = field
 
 
 def _to_storage(geom, *, field: str, label: str) -> GEOSGeometry:

@@ -42,6 +42,7 @@ from cadastre.services import (
     parcel_split,
     parcel_update_attributes,
 )
+from gis_core.api_fields import lonlat_bbox_parse, storage_envelope
 from gis_core.srid import WGS84, storage_srid
 
 # 7 decimals of a degree ≈ 1 cm: enough for a cadastre drawn in metres, no float noise.
@@ -170,32 +171,10 @@ def _bbox_envelope(request) -> Polygon:
 
     The envelope is transformed, never the indexed column, so the GiST index answers.
     """
-    raw = request.query_params.get("bbox", "")
     try:
-        values = [float(v) for v in raw.split(",")]
-    except ValueError:
-        values = []
-    if len(values) != 4:
-        raise ValidationError(
-            {"bbox": [_("Give bbox=minlon,minlat,maxlon,maxlat in WGS 84 degrees.")]}
-        )
-    min_lon, min_lat, max_lon, max_lat = values
-    if not (-180 <= min_lon < max_lon <= 180 and -90 <= min_lat < max_lat <= 90):
-        raise ValidationError(
-            {
-                "bbox": [
-                    _(
-                        "The bbox must have minlon < maxlon and minlat < maxlat, "
-                        "within -180…180 and -90…90."
-                    )
-                ]
-            }
-        )
-    envelope = Polygon.from_bbox(values)
-    envelope.srid = WGS84
-    # A lon/lat rectangle's edges bow slightly in a projected CRS: the bounding box of its
-    # image contains it, so nothing at the edge of the screen is missed.
-    return envelope.transform(storage_srid(), clone=True).envelope
+        return storage_envelope(*lonlat_bbox_parse(request.query_params.get("bbox", "")))
+    except ValueError as exc:
+        raise ValidationError({"bbox": [str(exc)]}) from None
 
 
 def _geojson_4326(column: str):

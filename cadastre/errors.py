@@ -4,8 +4,10 @@ Services raise :class:`CadastreError` for every rule an edit breaks; the API tur
 400 response with ``code``, ``message`` and ``where`` (a geometry the map highlights).
 """
 
+from core.errors import DomainError
 
-class CadastreError(Exception):
+
+class CadastreError(DomainError):
     """A rejected cadastre edit. Nothing was written when it is raised.
 
     ``code`` is stable for programs (``"overlap"``, ``"outside_block"``, ``"invalid_geometry"``,
@@ -13,15 +15,3 @@ class CadastreError(Exception):
     says what and why for people, already translated into the active language (Spanish by
     default); ``where`` is the offending area or point in the storage SRID, or ``None``.
     """
-
-    def __init__(self, code, message, *, where=None):
-        super().__init__(str(message))
-        self.code = code
-        self.message = str(message)
-        self.where = where
-
-    def __str__(self):
-        return self.message
-
-    def __repr__(self):
-        return f"CadastreError({self.code!r}, {self.message!r})"

@@ -6,8 +6,6 @@ never transformed, so the GiST index answers the query.
 """
 
 import django_filters
-from django.contrib.gis.gdal import CoordTransform, SpatialReference
-from django.contrib.gis.geos import Polygon
 from django.utils.translation import gettext_lazy as _
 from rest_framework.exceptions import ValidationError
 from rest_framework_gis.filters import InBBoxFilter
@@ -29,11 +27,7 @@ from cadastre.models import (
     StreetSegment,
     UseType,
 )
-from gis_core.srid import WGS84, storage_srid
-
-# Points per edge of the box before transforming it: a lon/lat edge is a curve in UTM, and a
-# box a few kilometres wide bends by centimetres; 16 points keep it well under that.
-BBOX_EDGE_POINTS = 16
+from gis_core.api_fields import storage_envelope
 
 
 class StorageBBoxFilter(InBBoxFilter):
@@ -68,7 +62,7 @@ class StorageBBoxFilter(InBBoxFilter):
                     ]
                 }
             )
-        return transform_bbox(min_x, min_y, max_x, max_y)
+        return storage_envelope(min_x, min_y, max_x, max_y)
 
     def filter_queryset(self, request, queryset, view):
         field = getattr(view, "bbox_filter_field", None)
@@ -88,20 +82,6 @@ class StorageBBoxFilter(InBBoxFilter):
         )
         parameters[0]["schema"]["example"] = [-100.82, 20.52, -100.80, 20.54]
         return parameters
-
-
-def transform_bbox(min_x: float, min_y: float, max_x: float, max_y: float) -> Polygon:
-    """A WGS 84 box as a densified polygon in the storage CRS."""
-    ring = []
-    corners = [(min_x, min_y), (max_x, min_y), (max_x, max_y), (min_x, max_y)]
-    for (x0, y0), (x1, y1) in zip(corners, corners[1:] + corners[:1], strict=True):
-        for i in range(BBOX_EDGE_POINTS):
-            t = i / BBOX_EDGE_POINTS
-            ring.append((x0 + (x1 - x0) * t, y0 + (y1 - y0) * t))
-    ring.append(ring[0])
-    box = Polygon(ring, srid=WGS84)
-    box.transform(CoordTransform(SpatialReference(WGS84), SpatialReference(storage_srid())))
-    return box
 
 
 class LocalityFilter(django_filters.FilterSet):

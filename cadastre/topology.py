@@ -22,12 +22,13 @@ would only hide it. Geometries travel as EWKB so the SRID travels with them.
 from django.conf import settings
 from django.contrib.gis.gdal import GDALException
 from django.contrib.gis.geos import GeometryCollection, GEOSException, GEOSGeometry
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from cadastre.errors import CadastreError
 from cadastre.models import Block, Parcel, ParcelStatus
+from gis_core import sql as pg
 from gis_core.srid import storage_srid
 
 # GEOS's validity reasons (ST_IsValidDetail's ``reason``), translatable.
@@ -59,26 +60,6 @@ def max_vertices() -> int:
     # Parcels share the import limit: a parcel drawn on the map has tens of vertices, and one
     # with more than the importer accepts could not be exported and re-imported either.
     return int(settings.CAUDAL_IMPORT_LIMITS["MAX_VERTICES_PER_FEATURE"])
-
-
-def _ewkb(geom: GEOSGeometry | None):
-    return None if geom is None else bytes(geom.ewkb)
-
-
-def _geos(value) -> GEOSGeometry | None:
-    return None if value is None else GEOSGeometry(memoryview(bytes(value)))
-
-
-def _fetchone(sql: str, params):
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchone()
-
-
-def _fetchall(sql: str, params):
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall()
 
 
 def _m2(value: float) -> str:
@@ -140,18 +121,18 @@ def normalize(geom, *, kind: str) -> GEOSGeometry:
     target = storage_srid()
     if geom.srid == target and not geom.hasz:
         return geom
-    if not _fetchone("SELECT EXISTS (SELECT 1 FROM spatial_ref_sys WHERE srid = %s)", [geom.srid])[
-        0
-    ]:
+    if not pg.fetchone(
+        "SELECT EXISTS (SELECT 1 FROM spatial_ref_sys WHERE srid = %s)", [geom.srid]
+    )[0]:
         raise CadastreError(
             "unknown_srid",
             _("The coordinate reference system EPSG:%(srid)s is unknown.") % {"srid": geom.srid},
         )
     try:
         with transaction.atomic():
-            row = _fetchone(
+            row = pg.fetchone(
                 "SELECT ST_AsEWKB(ST_Transform(ST_Force2D(ST_GeomFromEWKB(%s)), %s))",
-                [_ewkb(geom), target],
+                [pg.ewkb(geom), target],
             )
     except DatabaseError as exc:
         raise CadastreError(
@@ -162,7 +143,7 @@ def normalize(geom, *, kind: str) -> GEOSGeometry:
             )
             % {"source": geom.srid, "target": target},
         ) from exc
-    return _geos(row[0])
+    return pg.geos(row[0])
 
 
 def _to_storage_quietly(geom: GEOSGeometry) -> GEOSGeometry | None:
@@ -178,11 +159,11 @@ def _to_storage_quietly(geom: GEOSGeometry) -> GEOSGeometry | None:
 
 def check_valid(geom: GEOSGeometry, *, after_snapping: bool = False) -> None:
     """Raise ``invalid_geometry`` with GEOS's reason and the point where it was found."""
-    valid, reason, location, reason_text = _fetchone(
+    valid, reason, location, reason_text = pg.fetchone(
         """SELECT d.valid, d.reason, ST_AsEWKB(ST_SetSRID(d.location, ST_SRID(g.geom))),
                   ST_IsValidReason(g.geom)
              FROM (SELECT ST_GeomFromEWKB(%s) AS geom) g, ST_IsValidDetail(g.geom) d""",
-        [_ewkb(geom)],
+        [pg.ewkb(geom)],
     )
     if valid:
         return
@@ -197,7 +178,7 @@ def check_valid(geom: GEOSGeometry, *, after_snapping: bool = False) -> None:
             "The outline is not a valid polygon: %(reason)s (%(detail)s). Fix it at the marked "
             "point and save again."
         )
-    raise CadastreError("invalid_geometry", message % params, where=_geos(location))
+    raise CadastreError("invalid_geometry", message % params, where=pg.geos(location))
 
 
 # --- 3. snap ---------------------------------------------------------------------------------
@@ -245,17 +226,17 @@ _SNAP_SQL = """
 def snap_reference(geom: GEOSGeometry, *, block: Block | None, exclude: list[int]):
     """Boundaries of the active parcels within the snap tolerance (but ``exclude``) and of
     ``block``, as one collection; None when there is nothing to snap to."""
-    row = _fetchone(
+    row = pg.fetchone(
         _REFERENCE_SQL,
         {
-            "geom": _ewkb(geom),
+            "geom": pg.ewkb(geom),
             "tol": snap_tolerance(),
             "exclude": list(exclude),
             "block": block.pk if block else None,
             "active": ParcelStatus.ACTIVE,
         },
     )
-    return _geos(row[0])
+    return pg.geos(row[0])
 
 
 def snap(geom: GEOSGeometry, reference: GEOSGeometry | None) -> GEOSGeometry:
@@ -263,10 +244,10 @@ def snap(geom: GEOSGeometry, reference: GEOSGeometry | None) -> GEOSGeometry:
     the snap tolerance. The result may be invalid (two vertices snapped together); check it."""
     if reference is None or reference.empty or snap_tolerance() <= 0:
         return geom
-    row = _fetchone(
-        _SNAP_SQL, {"geom": _ewkb(geom), "ref": _ewkb(reference), "tol": snap_tolerance()}
+    row = pg.fetchone(
+        _SNAP_SQL, {"geom": pg.ewkb(geom), "ref": pg.ewkb(reference), "tol": snap_tolerance()}
     )
-    return _geos(row[0])
+    return pg.geos(row[0])
 
 
 # --- 4. overlap and block --------------------------------------------------------------------
@@ -278,7 +259,7 @@ def find_block(geom: GEOSGeometry) -> Block:
     Blocks that the parcel only grazes (a part thinner than the overlap tolerance) do not
     count; a parcel with real parts in two blocks straddles them.
     """
-    rows = _fetchall(
+    rows = pg.fetchall(
         """SELECT b.id, ST_AsEWKB(i.geom)
              FROM cadastre_block b,
                   LATERAL (SELECT ST_CollectionExtract(
@@ -286,7 +267,7 @@ def find_block(geom: GEOSGeometry) -> Block:
             WHERE ST_Intersects(b.geom, ST_GeomFromEWKB(%(geom)s))
               AND NOT ST_IsEmpty(ST_Buffer(i.geom, -%(tol)s / 2.0))
             ORDER BY ST_Area(i.geom) DESC, b.id""",
-        {"geom": _ewkb(geom), "tol": overlap_tolerance()},
+        {"geom": pg.ewkb(geom), "tol": overlap_tolerance()},
     )
     if not rows:
         raise CadastreError(
@@ -296,9 +277,9 @@ def find_block(geom: GEOSGeometry) -> Block:
         )
     blocks = Block.objects.select_related("locality").in_bulk([r[0] for r in rows])
     if len(rows) > 1:
-        where = _geos(rows[1][1])
+        where = pg.geos(rows[1][1])
         for _id, part in rows[2:]:
-            where = where.union(_geos(part))
+            where = where.union(pg.geos(part))
         raise CadastreError(
             "straddles_blocks",
             _(
@@ -314,7 +295,7 @@ def find_block(geom: GEOSGeometry) -> Block:
 def check_overlap(geom: GEOSGeometry, *, exclude: list[int]) -> None:
     """Raise ``overlap`` when ``geom`` overlaps an active parcel (but ``exclude``) by a part
     wider than the overlap tolerance; ``where`` is the union of those overlaps."""
-    rows = _fetchall(
+    rows = pg.fetchall(
         """SELECT p.cadastral_key, ST_AsEWKB(o.geom), ST_Area(o.geom)
              FROM cadastre_parcel p,
                   LATERAL (SELECT ST_CollectionExtract(
@@ -324,7 +305,7 @@ def check_overlap(geom: GEOSGeometry, *, exclude: list[int]) -> None:
               AND NOT ST_IsEmpty(ST_Buffer(o.geom, -%(tol)s / 2.0))
             ORDER BY p.cadastral_key""",
         {
-            "geom": _ewkb(geom),
+            "geom": pg.ewkb(geom),
             "tol": overlap_tolerance(),
             "exclude": list(exclude),
             "active": ParcelStatus.ACTIVE,
@@ -332,9 +313,9 @@ def check_overlap(geom: GEOSGeometry, *, exclude: list[int]) -> None:
     )
     if not rows:
         return
-    where = _geos(rows[0][1])
+    where = pg.geos(rows[0][1])
     for row in rows[1:]:
-        where = where.union(_geos(row[1]))
+        where = where.union(pg.geos(row[1]))
     raise CadastreError(
         "overlap",
         _(
@@ -353,13 +334,13 @@ def check_overlap(geom: GEOSGeometry, *, exclude: list[int]) -> None:
 def check_inside_block(geom: GEOSGeometry, *, block: Block) -> None:
     """Raise ``outside_block`` when a part of ``geom`` wider than the overlap tolerance lies
     outside ``block``; ``where`` is that part."""
-    row = _fetchone(
+    row = pg.fetchone(
         """SELECT ST_AsEWKB(d.geom), ST_Area(d.geom)
              FROM (SELECT ST_CollectionExtract(ST_Difference(ST_GeomFromEWKB(%(geom)s), b.geom), 3)
                           AS geom
                      FROM cadastre_block b WHERE b.id = %(block)s) d
             WHERE NOT ST_IsEmpty(ST_Buffer(d.geom, -%(tol)s / 2.0))""",
-        {"geom": _ewkb(geom), "block": block.pk, "tol": overlap_tolerance()},
+        {"geom": pg.ewkb(geom), "block": block.pk, "tol": overlap_tolerance()},
     )
     if row is None:
         return
@@ -370,7 +351,7 @@ def check_inside_block(geom: GEOSGeometry, *, block: Block) -> None:
             "Keep the parcel inside its block."
         )
         % {"area": _m2(row[1]), "block": str(block), "tolerance": overlap_tolerance()},
-        where=_geos(row[0]),
+        where=pg.geos(row[0]),
     )
 
 
@@ -410,7 +391,7 @@ def split_pieces(parcel: Parcel, line: GEOSGeometry) -> list[GEOSGeometry]:
     does start there instead of cutting off a sliver. Raises when the line does not cross the
     parcel (fewer than 2 pieces) or cuts off a piece thinner than the overlap tolerance.
     """
-    rows = _fetchall(
+    rows = pg.fetchall(
         """WITH parent AS (SELECT geom FROM cadastre_parcel WHERE id = %(parcel)s),
                 blade AS (SELECT ST_Snap(ST_GeomFromEWKB(%(line)s), ST_Boundary(parent.geom),
                                          %(snap)s) AS geom FROM parent)
@@ -419,7 +400,7 @@ def split_pieces(parcel: Parcel, line: GEOSGeometry) -> list[GEOSGeometry]:
             ORDER BY d.path""",
         {
             "parcel": parcel.pk,
-            "line": _ewkb(line),
+            "line": pg.ewkb(line),
             "snap": snap_tolerance(),
             "tol": overlap_tolerance(),
         },
@@ -443,9 +424,9 @@ def split_pieces(parcel: Parcel, line: GEOSGeometry) -> list[GEOSGeometry]:
                     "m. Move the line."
                 )
                 % {"area": _m2(area), "tolerance": overlap_tolerance()},
-                where=_geos(ewkb),
+                where=pg.geos(ewkb),
             )
-    return [_geos(r[0]) for r in rows]
+    return [pg.geos(r[0]) for r in rows]
 
 
 _MERGE_SQL = """
@@ -479,9 +460,9 @@ def merged_outline(parcels: list[Parcel]) -> GEOSGeometry | None:
     for parcel in parcels:
         others = [p.geom.boundary for p in parcels if p.pk != parcel.pk]
         snapped.append(snap(parcel.geom, GeometryCollection(*others, srid=parcel.geom.srid)))
-    params = {"geoms": [_ewkb(g) for g in snapped], "tol": overlap_tolerance()}
+    params = {"geoms": [pg.ewkb(g) for g in snapped], "tol": overlap_tolerance()}
     for grid in (-1.0, 1e-6):  # -1: floating point
-        geom = _geos(_fetchone(_MERGE_SQL, {**params, "grid": grid})[0])
+        geom = pg.geos(pg.fetchone(_MERGE_SQL, {**params, "grid": grid})[0])
         if geom.geom_type == "Polygon":
             return geom
     return None

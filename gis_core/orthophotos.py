@@ -47,6 +47,7 @@ from rasterio.errors import CRSError, NotGeoreferencedWarning, RasterioError
 from rasterio.warp import transform_geom
 from rio_tiler.io import Reader
 
+from core.errors import DomainError
 from gis_core.models import Orthophoto
 from gis_core.srid import WGS84, storage_srid
 
@@ -70,15 +71,12 @@ COG_OPTIONS = {
 GDAL_ENV = {"GDAL_DISABLE_READDIR_ON_OPEN": "EMPTY_DIR"}
 
 
-class OrthophotoError(Exception):
+class OrthophotoError(DomainError):
     """A refused orthophoto: ``code`` for programs, ``message`` (translated) for people,
     ``status`` the HTTP status to answer with."""
 
-    def __init__(self, code: str, message: str, status: int = 400):
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.status = status
+    def __init__(self, code: str, message, status: int = 400):
+        super().__init__(code, message, status=status)
 
 
 def max_bytes() -> int:

@@ -24,6 +24,8 @@ from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api import domain_error_response
+from core.api import require_perms as core_require_perms
 from metering import selectors
 from metering.ingest import IngestReport, readings_file_ingest, rejections_csv
 from metering.models import (
@@ -76,27 +78,11 @@ def observation_label(code: ObservationCode) -> str:
 def require_perms(*perms: str, office: bool = False) -> type[BasePermission]:
     """The signed-in user must hold every one of ``perms``; ``office``: and not be a meter
     reader (these endpoints show expected values)."""
-
-    class _HasPerms(BasePermission):
-        def has_permission(self, request, view):
-            user = request.user
-            if not (user and user.is_authenticated and user.has_perms(perms)):
-                return False
-            return not (office and user_is_meter_reader(user))
-
-    _HasPerms.__name__ = "HasPerms_" + "_".join(p.replace(".", "_") for p in perms)
-    return _HasPerms
+    return core_require_perms(*perms, unless=user_is_meter_reader if office else None)
 
 
 def error_response(error: MeteringError) -> Response:
-    code = (
-        status.HTTP_409_CONFLICT
-        if error.code == "transition_not_allowed"
-        else status.HTTP_400_BAD_REQUEST
-    )
-    return Response(
-        {"code": error.code, "field": error.field, "detail": error.message}, status=code
-    )
+    return domain_error_response(error, conflict_codes=("transition_not_allowed",))
 
 
 def _invalid(serializer) -> Response:

@@ -83,6 +83,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.errors import DomainError
 from core.roles import METER_READER
 from metering.models import (
     Meter,
@@ -118,18 +119,9 @@ PHOTO_FORMATS = ("JPEG", "PNG", "WEBP")
 _LOCK_READINGS = "LOCK TABLE metering_reading IN ROW EXCLUSIVE MODE"
 
 
-class MeteringError(Exception):
+class MeteringError(DomainError):
     """A metering operation was refused; nothing was written. ``code`` is stable, ``message``
     translated; ``field`` names the input at fault, when one is."""
-
-    def __init__(self, code: str, message: str, *, field: str | None = None):
-        super().__init__(str(message))
-        self.code = code
-        self.message = str(message)
-        self.field = field
-
-    def __str__(self):
-        return self.message
 
 
 # --- Field sync ----------------------------------------------------------------------------

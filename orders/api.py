@@ -7,12 +7,12 @@ Permissions are explicit model permissions (``orders.view_workorder`` to read,
 
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema, extend_schema_serializer
-from rest_framework import serializers, status
+from rest_framework import serializers
 from rest_framework.pagination import LimitOffsetPagination
-from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api import domain_error_response, require_perms
 from orders.models import WorkOrder, WorkOrderStatus
 from orders.selectors import work_order_list
 from orders.services import WorkOrderError, work_order_cancel
@@ -20,27 +20,8 @@ from orders.services import WorkOrderError, work_order_cancel
 COORD_DECIMALS = 6
 
 
-def require_perms(*perms: str) -> type[BasePermission]:
-    """A DRF permission class: the signed-in user must hold every one of ``perms``."""
-
-    class _HasPerms(BasePermission):
-        def has_permission(self, request, view):
-            user = request.user
-            return bool(user and user.is_authenticated and user.has_perms(perms))
-
-    _HasPerms.__name__ = "HasPerms_" + "_".join(p.replace(".", "_") for p in perms)
-    return _HasPerms
-
-
 def work_order_error_response(error: WorkOrderError) -> Response:
-    code = (
-        status.HTTP_409_CONFLICT
-        if error.code == "transition_not_allowed"
-        else status.HTTP_400_BAD_REQUEST
-    )
-    return Response(
-        {"code": error.code, "field": error.field, "detail": error.message}, status=code
-    )
+    return domain_error_response(error, conflict_codes=("transition_not_allowed",))
 
 
 class WorkOrderOutputSerializer(serializers.ModelSerializer):

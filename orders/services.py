@@ -5,6 +5,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.errors import DomainError
 from gis_core.srid import storage_srid
 from orders.models import (
     NUMBER_SEQUENCE,
@@ -24,14 +25,8 @@ ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
 }
 
 
-class WorkOrderError(Exception):
+class WorkOrderError(DomainError):
     """A work order operation was refused; ``code`` is stable, ``message`` is translated."""
-
-    def __init__(self, code: str, message: str, *, field: str | None = None):
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.field = field
 
 
 def _next_number(now) -> str:

@@ -36,6 +36,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_gis.fields import GeometryField
 
+from gis_core.api_fields import lonlat_bbox_parse, storage_envelope
 from gis_core.srid import WGS84, storage_srid
 from sectors import selectors, services
 from sectors.models import KINDS, AreaKind, SectorsError
@@ -163,26 +164,9 @@ def _bbox(request) -> Polygon | None:
     if not raw:
         return None
     try:
-        values = [float(v) for v in raw.split(",")]
-    except ValueError:
-        values = []
-    if len(values) != 4 or not (
-        -180 <= values[0] < values[2] <= 180 and -90 <= values[1] < values[3] <= 90
-    ):
-        raise ValidationError(
-            {
-                "bbox": [
-                    _(
-                        "Give bbox=minlon,minlat,maxlon,maxlat in WGS 84 degrees, with min < max "
-                        "within -180…180 and -90…90."
-                    )
-                ]
-            }
-        )
-    envelope = Polygon.from_bbox(values)
-    envelope.srid = WGS84
-    # A lon/lat rectangle bows in a projected CRS: the envelope of its image contains it.
-    return envelope.transform(storage_srid(), clone=True).envelope
+        return storage_envelope(*lonlat_bbox_parse(raw))
+    except ValueError as exc:
+        raise ValidationError({"bbox": [str(exc)]}) from None
 
 
 def _int_param(request, name: str) -> int | None:

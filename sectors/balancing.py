@@ -81,6 +81,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from cadastre.topology import VALIDITY_REASONS
+from core.errors import DomainError
 from gis_core.srid import WGS84, storage_srid
 from sectors.models import ASSIGNMENT_COLUMN, AccountSectors, CommercialArea, Level
 
@@ -116,7 +117,7 @@ POLISH_MARGIN = 0.9
 MAX_LISTED_BLOCKS = 10
 
 
-class BalancingError(Exception):
+class BalancingError(DomainError):
     """A proposal that cannot be made; nothing is written anywhere.
 
     ``code`` is stable for programs (``"n_too_small"``, ``"target_too_small"``,
@@ -129,16 +130,8 @@ class BalancingError(Exception):
     """
 
     def __init__(self, code: str, message, *, block_ids: list[int] | None = None):
-        super().__init__(str(message))
-        self.code = code
-        self.message = str(message)
+        super().__init__(code, message)
         self.block_ids = list(block_ids or [])
-
-    def __str__(self):
-        return self.message
-
-    def __repr__(self):
-        return f"BalancingError({self.code!r}, {self.message!r})"
 
 
 # --- 1. gather ---------------------------------------------------------------------------------

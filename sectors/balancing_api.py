@@ -14,16 +14,15 @@ proposal needs (planners and admins, granted by ``sectors`` migration 0003).
 
 import json
 
-from django.contrib.gis.gdal import GDALException
-from django.contrib.gis.geos import GEOSException, GEOSGeometry
-from django.utils.translation import gettext as _
+from django.contrib.gis.geos import GEOSGeometry
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_serializer
+from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import serializers, status
-from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api import require_perms
+from gis_core.api_fields import GeoJSONGeometryInput
 from gis_core.srid import WGS84
 from sectors.balancing import LEVEL_NAMES, BalancingError, SectorFigures, sector_proposal
 
@@ -31,25 +30,8 @@ CAN_PROPOSE = "sectors.change_commercialarea"
 COORD_DECIMALS = 6  # ~0.1 m
 
 
-class CanPropose(BasePermission):
-    def has_permission(self, request, view):
-        user = request.user
-        return bool(user and user.is_authenticated and user.has_perm(CAN_PROPOSE))
-
-
-@extend_schema_field(
-    {"type": "object", "description": "GeoJSON Polygon or MultiPolygon (WGS 84 unless crs)"}
-)
-class AreaField(serializers.Field):
-    def to_internal_value(self, data):
-        text = data if isinstance(data, str) else json.dumps(data)
-        try:
-            geom = GEOSGeometry(text)
-        except (GEOSException, GDALException, ValueError, TypeError):
-            raise serializers.ValidationError(_("Not a valid GeoJSON geometry.")) from None
-        if not geom.srid:
-            geom.srid = WGS84
-        return geom
+# Planners and admins (sectors/migrations grant it); others get 403.
+CanPropose = require_perms(CAN_PROPOSE)
 
 
 def _round(coords, decimals: int):
@@ -86,7 +68,7 @@ class SectorBalanceApi(APIView):
 
     @extend_schema_serializer(component_name="SectorBalanceInput")
     class InputSerializer(serializers.Serializer):
-        area = AreaField(required=False, allow_null=True)
+        area = GeoJSONGeometryInput(required=False, allow_null=True)
         block_ids = serializers.ListField(
             child=serializers.IntegerField(), required=False, allow_empty=True
         )

@@ -31,6 +31,7 @@ from django.contrib.gis.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from core.errors import DomainError
 from core.history import track_history
 
 SRID = settings.CAUDAL_SRID
@@ -249,7 +250,7 @@ class AreaPiece(models.Model):
         indexes = [models.Index(fields=["kind", "area_id"], name="areapiece_area")]
 
 
-class SectorsError(Exception):
+class SectorsError(DomainError):
     """A rejected sectorization edit or request. Nothing was written when it is raised.
 
     ``code`` is stable for programs (``"overlap"``, ``"outside_parent"``, ``"invalid_geometry"``,
@@ -257,15 +258,3 @@ class SectorsError(Exception):
     area or point in the storage SRID, or None. (Kept here, beside the models, because the
     services, the engine and the selectors all raise it.)
     """
-
-    def __init__(self, code, message, *, where=None):
-        super().__init__(str(message))
-        self.code = code
-        self.message = str(message)
-        self.where = where
-
-    def __str__(self):
-        return self.message
-
-    def __repr__(self):
-        return f"SectorsError({self.code!r}, {self.message!r})"

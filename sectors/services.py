@@ -69,6 +69,7 @@ from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils.translation import gettext as _
 
 from cadastre.topology import VALIDITY_REASONS
+from gis_core import sql as pg
 from gis_core.srid import storage_srid
 from sectors.assignment import (  # noqa: F401  (assign_*: part of this module's API)
     SCOPE_ACCOUNTS,
@@ -257,32 +258,6 @@ class ChangeDiff:
 # --- input checks ----------------------------------------------------------------------------
 
 
-def _ewkb(geom: GEOSGeometry | None):
-    return None if geom is None else bytes(geom.ewkb)
-
-
-def _geos(value) -> GEOSGeometry | None:
-    return None if value is None else GEOSGeometry(memoryview(bytes(value)))
-
-
-def _fetchone(sql: str, params):
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchone()
-
-
-def _fetchall(sql: str, params):
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall()
-
-
-def _execute(sql: str, params=None) -> int:
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params or {})
-        return cursor.rowcount
-
-
 def _m2(value: float) -> str:
     return f"{value:,.2f}"
 
@@ -340,9 +315,9 @@ def normalize_geometry(geom, *, info: KindInfo, code: str | None = None) -> GEOS
             _("%(what)s: the boundary has %(count)s vertices; at most %(max)s are accepted.")
             % {"what": what, "count": geom.num_coords, "max": max_vertices()},
         )
-    if not _fetchone("SELECT EXISTS (SELECT 1 FROM spatial_ref_sys WHERE srid = %s)", [geom.srid])[
-        0
-    ]:
+    if not pg.fetchone(
+        "SELECT EXISTS (SELECT 1 FROM spatial_ref_sys WHERE srid = %s)", [geom.srid]
+    )[0]:
         raise SectorsError(
             "unknown_srid",
             _("%(what)s: the coordinate reference system EPSG:%(srid)s is unknown.")
@@ -350,9 +325,9 @@ def normalize_geometry(geom, *, info: KindInfo, code: str | None = None) -> GEOS
         )
     try:
         with transaction.atomic():
-            row = _fetchone(
+            row = pg.fetchone(
                 "SELECT ST_AsEWKB(ST_Multi(ST_Force2D(ST_Transform(ST_GeomFromEWKB(%s), %s))))",
-                [_ewkb(geom), storage_srid()],
+                [pg.ewkb(geom), storage_srid()],
             )
     except DatabaseError as exc:
         raise SectorsError(
@@ -363,12 +338,12 @@ def normalize_geometry(geom, *, info: KindInfo, code: str | None = None) -> GEOS
             )
             % {"what": what, "source": geom.srid, "target": storage_srid()},
         ) from exc
-    out = _geos(row[0])
-    valid, reason, location, detail = _fetchone(
+    out = pg.geos(row[0])
+    valid, reason, location, detail = pg.fetchone(
         """SELECT d.valid, d.reason, ST_AsEWKB(ST_SetSRID(d.location, ST_SRID(g.geom))),
                   ST_IsValidReason(g.geom)
              FROM (SELECT ST_GeomFromEWKB(%s) AS geom) g, ST_IsValidDetail(g.geom) d""",
-        [_ewkb(out)],
+        [pg.ewkb(out)],
     )
     if not valid:
         raise SectorsError(
@@ -378,7 +353,7 @@ def normalize_geometry(geom, *, info: KindInfo, code: str | None = None) -> GEOS
                 "at the marked point and try again."
             )
             % {"what": what, "reason": VALIDITY_REASONS.get(reason, reason), "detail": detail},
-            where=_geos(location),
+            where=pg.geos(location),
         )
     return out
 
@@ -410,7 +385,7 @@ def _clean_name(info: KindInfo, code: str, name) -> str:
 def _area(info: KindInfo, pk) -> dict:
     """The row ``pk`` of ``info``'s kind (id, code, name, parent_id), or raise unknown_area."""
     cols = "id, code, name, parent_id" if info.hierarchical else "id, code, name, NULL"
-    row = _fetchone(
+    row = pg.fetchone(
         f"SELECT {cols} FROM {info.table} a WHERE a.id = %s AND {info.where('a')}",  # noqa: S608
         [pk],
     )
@@ -440,7 +415,7 @@ def _clean_parent(info: KindInfo, parent) -> int | None:
             _("A %(kind)s belongs to a %(parent)s: choose it.")
             % {"kind": info.label.lower(), "parent": parent_info.label.lower()},
         )
-    row = _fetchone("SELECT level, code FROM sectors_commercialarea WHERE id = %s", [parent_id])
+    row = pg.fetchone("SELECT level, code FROM sectors_commercialarea WHERE id = %s", [parent_id])
     if row is None:
         raise SectorsError(
             "unknown_parent",
@@ -535,7 +510,7 @@ def _check_codes(plan: _Plan) -> None:
             )
         seen.add(code)
     mine = [w.id for w in plan.writes if w.id is not None] + list(plan.deletes)
-    taken = _fetchall(
+    taken = pg.fetchall(
         f"""SELECT a.code FROM {info.table} a
              WHERE {info.where("a")} AND a.code = ANY(%s) AND NOT (a.id = ANY(%s))
              ORDER BY a.code""",  # noqa: S608
@@ -561,7 +536,7 @@ _TMP_TABLES = """
 def _add_region(info: KindInfo, ids: list[int]) -> None:
     """Remember the current boundaries of ``ids`` (cut small, for the index probe)."""
     if ids:
-        _execute(
+        pg.execute(
             f"""INSERT INTO sectors_tmp_region (geom)
                 SELECT ST_Subdivide(geom, {PIECE_MAX_VERTICES})
                   FROM {info.table} WHERE id = ANY(%(ids)s)""",  # noqa: S608
@@ -580,19 +555,19 @@ def _delete(info: KindInfo, ids: list[int], ops: list[AreaOp], touched: dict[str
     if info.child_kind:
         children = [
             r[0]
-            for r in _fetchall(
+            for r in pg.fetchall(
                 "SELECT id FROM sectors_commercialarea WHERE parent_id = ANY(%s) ORDER BY id",
                 [ids],
             )
         ]
         _delete(KIND_INFO[info.child_kind], children, ops, touched)
-    rows = _fetchall(
+    rows = pg.fetchall(
         f"SELECT id, code, name FROM {info.table} WHERE id = ANY(%s) ORDER BY code",  # noqa: S608
         [ids],
     )
     ops.extend(AreaOp("delete", AreaRef(info.kind, r[0], r[1], r[2])) for r in rows)
     _add_region(info, ids)
-    _execute(
+    pg.execute(
         f"""INSERT INTO sectors_tmp_gone (kind, id, code, name)
             SELECT {_kind_sql(info)}, a.id, a.code, a.name FROM {info.table} a
              WHERE a.id = ANY(%(ids)s)""",  # noqa: S608
@@ -600,7 +575,7 @@ def _delete(info: KindInfo, ids: list[int], ops: list[AreaOp], touched: dict[str
     )
     # Raw SQL: the accounts still pointing here are reassigned before the (deferred) foreign
     # keys are checked at commit; the ORM's PROTECT would refuse before they are.
-    _execute(f"DELETE FROM {info.table} WHERE id = ANY(%(ids)s)", {"ids": ids})  # noqa: S608
+    pg.execute(f"DELETE FROM {info.table} WHERE id = ANY(%(ids)s)", {"ids": ids})  # noqa: S608
     touched[info.kind].update(ids)
 
 
@@ -613,7 +588,7 @@ def _write(plan: _Plan, ops: list[AreaOp], touched: dict[str, set]) -> tuple[lis
     for w in plan.writes:
         if w.id is None:
             cols = ["code", "name", "geom"]
-            values = {"code": w.code, "name": w.name, "geom": _ewkb(w.geom)}
+            values = {"code": w.code, "name": w.name, "geom": pg.ewkb(w.geom)}
             if info.hierarchical:
                 cols += ["level", "parent_id", "parent_level"]
                 values.update(level=info.level, parent_id=w.parent_id, parent_level=parent_level)
@@ -622,7 +597,7 @@ def _write(plan: _Plan, ops: list[AreaOp], touched: dict[str, set]) -> tuple[lis
             )
             try:
                 with transaction.atomic():
-                    w.id = _fetchone(
+                    w.id = pg.fetchone(
                         f"INSERT INTO {info.table} ({', '.join(cols)}) VALUES ({placeholders})"  # noqa: S608
                         " RETURNING id",
                         values,
@@ -634,16 +609,16 @@ def _write(plan: _Plan, ops: list[AreaOp], touched: dict[str, set]) -> tuple[lis
             created.add(w.id)
         else:
             if w.geom is not None:
-                same = _fetchone(
+                same = pg.fetchone(
                     f"SELECT geom = ST_GeomFromEWKB(%s) FROM {info.table} WHERE id = %s",  # noqa: S608
-                    [_ewkb(w.geom), w.id],
+                    [pg.ewkb(w.geom), w.id],
                 )[0]
                 if same:
                     w.geom = None
             sets, values = ["code = %(code)s", "name = %(name)s"], {"code": w.code, "name": w.name}
             if w.geom is not None:
                 sets.append("geom = ST_GeomFromEWKB(%(geom)s)")
-                values["geom"] = _ewkb(w.geom)
+                values["geom"] = pg.ewkb(w.geom)
             if w.parent_changed:
                 sets.append("parent_id = %(parent_id)s")
                 values["parent_id"] = w.parent_id
@@ -653,7 +628,7 @@ def _write(plan: _Plan, ops: list[AreaOp], touched: dict[str, set]) -> tuple[lis
             values["id"] = w.id
             try:
                 with transaction.atomic():
-                    n = _execute(
+                    n = pg.execute(
                         f"""UPDATE {info.table} SET {", ".join(sets)}
                              WHERE id = %(id)s AND (%(force)s OR (code, name) IS DISTINCT FROM
                                                                (%(code)s, %(name)s))""",  # noqa: S608
@@ -684,7 +659,7 @@ def _fit_descendants(plan: _Plan, written: list[int], ops: list[AreaOp], touched
     if not info.child_kind or not plan.old_members:
         return
     child = KIND_INFO[info.child_kind]
-    rows = _fetchall(
+    rows = pg.fetchall(
         """SELECT d.id, d.code, d.name, d.parent_id, ST_AsEWKB(d.geom), (
                   SELECT n.id FROM sectors_commercialarea n
                    WHERE n.id = ANY(%(members)s) AND ST_Intersects(n.geom, d.geom)
@@ -707,14 +682,14 @@ def _fit_descendants(plan: _Plan, written: list[int], ops: list[AreaOp], touched
                 "them with the proposal."
             )
             % {"count": len(homeless), "kind": child.label.lower(), "codes": shown},
-            where=_union([_geos(r[4]) for r in homeless]),
+            where=_union([pg.geos(r[4]) for r in homeless]),
         )
     codes = dict(
-        _fetchall("SELECT id, code FROM sectors_commercialarea WHERE id = ANY(%s)", [written])
+        pg.fetchall("SELECT id, code FROM sectors_commercialarea WHERE id = ANY(%s)", [written])
     )
     moves = [(r[0], r[5]) for r in rows if r[5] is not None and r[5] != r[3]]
     if moves:
-        _execute(
+        pg.execute(
             """UPDATE sectors_commercialarea d SET parent_id = m.parent
                  FROM unnest(%(ids)s::bigint[], %(parents)s::bigint[]) AS m(id, parent)
                 WHERE d.id = m.id""",
@@ -736,7 +711,7 @@ def _fit_descendants(plan: _Plan, written: list[int], ops: list[AreaOp], touched
 def _check_overlaps(info: KindInfo, ids: list[int]) -> None:
     if not ids:
         return
-    rows = _fetchall(
+    rows = pg.fetchall(
         f"""SELECT t.code, s.code, ST_AsEWKB(o.geom), ST_Area(o.geom)
               FROM {info.table} t
               JOIN {info.table} s ON s.id <> t.id AND {info.siblings("t", "s")}
@@ -764,7 +739,7 @@ def _check_overlaps(info: KindInfo, ids: list[int]) -> None:
             "area": _m2(sum(r[3] for r in rows)),
             "tolerance": overlap_tolerance(),
         },
-        where=_union([_geos(r[2]) for r in rows]),
+        where=_union([pg.geos(r[2]) for r in rows]),
     )
 
 
@@ -772,7 +747,7 @@ def _check_inside(ids: list[int], *, own: set[int]) -> None:
     """Every commercial area of ``ids`` lies inside its parent (within the tolerance)."""
     if not ids:
         return
-    rows = _fetchall(
+    rows = pg.fetchall(
         """SELECT t.id, t.level, t.code, p.level, p.code, ST_AsEWKB(d.geom), ST_Area(d.geom)
              FROM sectors_commercialarea t
              JOIN sectors_commercialarea p ON p.id = t.parent_id
@@ -791,7 +766,7 @@ def _check_inside(ids: list[int], *, own: set[int]) -> None:
         "area": _m2(sum(r[6] for r in rows if r[4] == pcode)),
         "tolerance": overlap_tolerance(),
     }
-    where = _union([_geos(r[5]) for r in rows if r[4] == pcode])
+    where = _union([pg.geos(r[5]) for r in rows if r[4] == pcode])
     if pk in own:
         raise SectorsError(
             "outside_parent",
@@ -924,7 +899,7 @@ def _summarize(ops: list[AreaOp], *, moves_limit: int, created: set[int], previe
         Move(
             account_id=r[0],
             number=r[1],
-            point=_geos(r[2]),
+            point=pg.geos(r[2]),
             kind=r[3],
             source=ref(r[3], r[4], r[5], r[6]),
             target=ref(r[3], r[7], r[8], r[9]),
@@ -992,7 +967,7 @@ def _run(plan: _Plan, *, moves_limit: int, preview: bool) -> ChangeDiff:
         geom_changed = [w.id for w in plan.writes if w.geom is not None and w.id is not None]
         children = [
             r[0]
-            for r in _fetchall(
+            for r in pg.fetchall(
                 "SELECT id FROM sectors_commercialarea WHERE parent_id = ANY(%s)", [geom_changed]
             )
         ]
@@ -1000,7 +975,7 @@ def _run(plan: _Plan, *, moves_limit: int, preview: bool) -> ChangeDiff:
     _add_region(info, changed)
     geoms = {
         (info.kind, code): digest
-        for code, digest in _fetchall(
+        for code, digest in pg.fetchall(
             f"SELECT code, md5(ST_AsEWKB(geom)) FROM {info.table} WHERE id = ANY(%s)",  # noqa: S608
             [changed],
         )
@@ -1013,7 +988,7 @@ def _run(plan: _Plan, *, moves_limit: int, preview: bool) -> ChangeDiff:
     # Parent codes of created/updated areas, for the record of what was written.
     if info.hierarchical and info.parent_kind:
         parent_codes = dict(
-            _fetchall(
+            pg.fetchall(
                 """SELECT a.id, p.code FROM sectors_commercialarea a
                      JOIN sectors_commercialarea p ON p.id = a.parent_id WHERE a.id = ANY(%s)""",
                 [written],
@@ -1109,7 +1084,7 @@ def _edit_plan(edit: AreaEdit) -> _Plan:
     if edit.action == DELETE:
         has_children = (
             info.child_kind
-            and _fetchone(
+            and pg.fetchone(
                 "SELECT EXISTS (SELECT 1 FROM sectors_commercialarea WHERE parent_id = %s)",
                 [current["id"]],
             )[0]
@@ -1238,7 +1213,7 @@ def _proposal_plan(level, parent, proposal: Iterable, descendants: str) -> _Plan
     params = [info.level, parent_id] if info.hierarchical else []
     current = {
         code: (pk, name)
-        for pk, code, name in _fetchall(
+        for pk, code, name in pg.fetchall(
             f"SELECT id, code, name FROM {info.table} WHERE {where} ORDER BY id",  # noqa: S608
             params,
         )

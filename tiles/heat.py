@@ -45,6 +45,7 @@ from django.db import connection, transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from core.errors import DomainError
 from gis_core.layers import POINT, Layer, registry
 from tiles.selectors import table_generations
 
@@ -74,14 +75,11 @@ WEIGHT_LABELS = {
 }
 
 
-class HeatMapError(Exception):
+class HeatMapError(DomainError):
     """A heat-map request that cannot be answered; ``status`` is the HTTP status to give."""
 
-    def __init__(self, code: str, message: str, status: int = 400):
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.status = status
+    def __init__(self, code: str, message, status: int = 400):
+        super().__init__(code, message, status=status)
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from PIL import Image
 from rasterio.errors import RasterioIOError
 from rio_tiler.io import Reader
 
+from core.errors import DomainError
 from gis_core.models import Orthophoto
 from gis_core.orthophotos import GDAL_ENV, media_path
 
@@ -34,12 +35,11 @@ def _transparent_png() -> bytes:
 EMPTY_PNG = _transparent_png()
 
 
-class RasterTileError(Exception):
-    def __init__(self, code: str, message: str, status: int = 400):
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.status = status
+class RasterTileError(DomainError):
+    """Refused; ``status`` is the HTTP status to answer with."""
+
+    def __init__(self, code: str, message, status: int = 400):
+        super().__init__(code, message, status=status)
 
 
 def check_tile(*, z: int, x: int, y: int) -> None:

@@ -27,6 +27,7 @@ from django.core.cache import cache
 from django.db import connection
 from django.utils.translation import gettext as _
 
+from core.errors import DomainError
 from gis_core.layers import Layer, registry
 from tiles import selectors
 
@@ -41,14 +42,11 @@ DEFAULT_CACHE_SECONDS = 24 * 3600
 CACHE_VERSION = 1  # bump when the tile format changes (extent, buffer, attributes)
 
 
-class TileError(Exception):
+class TileError(DomainError):
     """A request the tile service refuses; ``status`` is the HTTP status to answer with."""
 
-    def __init__(self, code: str, message: str, status: int = 400):
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.status = status
+    def __init__(self, code: str, message, status: int = 400):
+        super().__init__(code, message, status=status)
 
 
 @dataclass(frozen=True)

@@ -14,15 +14,12 @@ them.
 
 from django.utils.translation import gettext_lazy as _
 
+from core.errors import DomainError
 
-class LayerIOError(Exception):
+
+class LayerIOError(DomainError):
     """An upload or export that is refused as a whole: ``code`` for programs, ``message`` for
     people (translated)."""
-
-    def __init__(self, code: str, message):
-        super().__init__(str(message))
-        self.code = code
-        self.message = str(message)
 
 
 FORMATS = {
