@@ -16,10 +16,14 @@ from django.db import connection
 # on delete. Apply as a decorator: ``@track_history()``.
 
 
-def track_history(**kwargs):
-    return pghistory.track(
-        pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent(), **kwargs
-    )
+def track_history(*, inserts: bool = True, **kwargs):
+    """``inserts=False`` for write-once rows loaded by the million (readings, consumption):
+    the row itself is the record of its insert, and an insert snapshot would double the table;
+    every later change and every delete is still recorded."""
+    events = [pghistory.UpdateEvent(), pghistory.DeleteEvent()]
+    if inserts:
+        events.insert(0, pghistory.InsertEvent())
+    return pghistory.track(*events, **kwargs)
 
 
 def command_context(command: str, **metadata):

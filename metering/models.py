@@ -30,10 +30,9 @@ History: every model is tracked. Readings and ingest rejections are write-once f
 themselves who and when (reader, device, received_at, batch), and per-account consumption is
 derived from them, so these three record updates and deletes only: an insert snapshot of each
 of a million rows would double the write and tell nothing the row does not (see
-:func:`track_changes`).
+:func:`core.history.track_history` with ``inserts=False``).
 """
 
-import pghistory
 from django.conf import settings
 from django.contrib.gis.db import models
 from django.contrib.postgres.constraints import ExclusionConstraint
@@ -45,11 +44,6 @@ from django.utils.translation import gettext_lazy as _
 from core.history import track_history
 
 SRID = settings.CAUDAL_SRID
-
-
-def track_changes():
-    """History of updates and deletes only, for write-once rows (see the module docstring)."""
-    return pghistory.track(pghistory.UpdateEvent(), pghistory.DeleteEvent())
 
 
 # Statement-level reference checks (migration 0006): table → {column: referenced table}.
@@ -363,7 +357,7 @@ class IngestBatch(models.Model):
         return self.file_name
 
 
-@track_changes()
+@track_history(inserts=False)
 class IngestRejection(models.Model):
     """A row of a bulk file that was not stored, and why (the per-row rejection report)."""
 
@@ -382,7 +376,7 @@ class IngestRejection(models.Model):
         indexes = [models.Index(fields=["batch", "row_no"], name="ingestrejection_batch")]
 
 
-@track_changes()
+@track_history(inserts=False)
 class Reading(models.Model):
     """One visit to a meter: a value and/or an observation (see the module docstring).
 
@@ -642,13 +636,13 @@ class ConsumptionMethod(models.TextChoices):
     ESTIMATED = "estimated", _("Estimated")
 
 
-@track_changes()
+@track_history(inserts=False)
 class AccountConsumption(models.Model):
     """An account's consumption in a reading period: measured or estimated (one row each).
 
     Written by :func:`metering.estimation.consumption_compute` only, set-based; billing and the
     water balance read it. Derived, a million rows a period: history records recomputations
-    (updates) and deletes, not the first computation (see :func:`track_changes`).
+    (updates) and deletes, not the first computation (see :func:`core.history.track_history` with ``inserts=False``).
     """
 
     # No single-column indexes: the unique (account, period) and the (period, method) index
