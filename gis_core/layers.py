@@ -21,8 +21,25 @@ from typing import Any
 
 from django.utils.functional import Promise
 from django.utils.module_loading import autodiscover_modules
+from django.utils.translation import gettext_lazy as _
 
 POLYGON, LINE, POINT = "polygon", "line", "point"
+
+# What a heat map's weight measures, for its legend and the layer switcher. A layer's
+# ``heat_weights`` may use other names; those are shown as written.
+HEAT_WEIGHT_LABELS = {
+    "count": _("number"),
+    "debt": _("debt"),
+    "balance": _("balance"),
+    "consumption": _("consumption"),
+    "age": _("age"),
+}
+
+
+def heat_weight_label(weight: str) -> str:
+    return str(HEAT_WEIGHT_LABELS.get(weight, weight.replace("_", " ")))
+
+
 GEOMETRY_TYPES = (POLYGON, LINE, POINT)
 
 

@@ -23,7 +23,7 @@ from rest_framework_gis.fields import GeometryField
 
 from gis_core.info import POINT_FINDER, info_sections
 from gis_core.info import registry as info_registry
-from gis_core.layers import Layer, LayerFilter
+from gis_core.layers import Layer, LayerFilter, heat_weight_label
 from gis_core.layers import registry as layer_registry
 from gis_core.orthophotos import orthophoto_list
 from gis_core.srid import WGS84, storage_srid
@@ -32,13 +32,6 @@ COORDINATE_PRECISION = 6  # decimal degrees: about 0.1 m
 ORTHOPHOTO_PERMISSION = "gis_core.view_orthophoto"
 
 # Heat-map weights have names in code ("count", "debt"); these are the words people read.
-HEAT_WEIGHT_LABELS = {
-    "count": _("number"),
-    "debt": _("debt"),
-    "balance": _("balance"),
-    "consumption": _("consumption"),
-    "age": _("age"),
-}
 
 
 # --- Selectors of the catalogue -------------------------------------------------------------
@@ -113,7 +106,7 @@ def _vector_entry(layer: Layer) -> dict:
 
 
 def _heat_entry(layer: Layer, weight: str) -> dict:
-    weight_label = HEAT_WEIGHT_LABELS.get(weight, weight.replace("_", " "))
+    weight_label = heat_weight_label(weight)
     base = f"tiles/heat/{layer.name}/{weight}"
     return {
         "kind": "heat",

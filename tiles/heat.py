@@ -43,10 +43,9 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from core.errors import DomainError
-from gis_core.layers import POINT, Layer, registry
+from gis_core.layers import POINT, Layer, heat_weight_label, registry
 from tiles.selectors import table_generations
 
 MAX_ZOOM = 22
@@ -66,13 +65,6 @@ MAX_LATITUDE = 85.0511287798  # where Web Mercator ends
 
 # Labels of the weight names layers declare (the same words as the map shell's layer list,
 # gis_core.map_api); an unknown name is shown as it is.
-WEIGHT_LABELS = {
-    "count": gettext_lazy("number"),
-    "debt": gettext_lazy("debt"),
-    "balance": gettext_lazy("balance"),
-    "consumption": gettext_lazy("consumption"),
-    "age": gettext_lazy("age"),
-}
 
 
 class HeatMapError(DomainError):
@@ -362,7 +354,7 @@ def heat_legend(
     count, minimum, maximum, quantiles = _fetch_one(sql, params)
     breaks = sorted({float(q) for q in quantiles or () if q is not None})
     colours = _spread(LEGEND_COLOURS, len(breaks))
-    label = WEIGHT_LABELS.get(weight, weight)
+    label = heat_weight_label(weight)
     return HeatLegend(
         title=_("%(layer)s: %(weight)s per hexagon") % {"layer": layer.label, "weight": label},
         layer=layer.name,
