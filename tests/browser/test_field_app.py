@@ -8,11 +8,10 @@ import os
 
 import pytest
 from django.core.signals import request_started
-from django.urls import NoReverseMatch, include, path, reverse
+from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
 
-from config.urls import urlpatterns as project_urlpatterns
 from core import roles
 from metering import services
 from metering.models import Reading
@@ -21,26 +20,9 @@ from tests.cadastre.factories_census import MeterFactory
 from tests.factories import UserFactory
 from tests.sectors.factories import accounts_at, build_town
 
-
-def _field_mounted() -> bool:
-    try:
-        reverse("field:app", urlconf="config.urls")
-    except NoReverseMatch:
-        return False
-    return True
-
-
-# The app as the project mounts it (metering/field_urls.py), also before config/urls.py does.
-urlpatterns = (
-    project_urlpatterns
-    if _field_mounted()
-    else [*project_urlpatterns, path("field/", include("metering.field_urls"))]
-)
-
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
-    pytest.mark.urls(__name__),
 ]
 
 PASSWORD = "secret-pass-123"  # tests.factories.UserFactory's

@@ -10,13 +10,9 @@ import json
 import os
 
 import pytest
-from django.urls import include, path
 
-from config.urls import urlpatterns as project_urlpatterns
 from core import roles
 from sectors import services
-from sectors import urls as sectors_api_urls
-from sectors.balancing_api import SectorBalanceApi
 from sectors.models import AccountSectors, CommercialArea
 from tests.factories import UserFactory
 from tests.sectors.factories import accounts_at, area, rect
@@ -24,29 +20,6 @@ from tests.sectors.factories import accounts_at, area, rect
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
-    # Until config/urls.py mounts them: the API (with the balancing endpoint) and the page.
-    pytest.mark.urls(__name__),
-]
-
-urlpatterns = [
-    *(
-        p
-        for p in project_urlpatterns
-        if not str(p.pattern).startswith(("api/sectors/", "sectors/"))
-    ),
-    path(
-        "api/sectors/",
-        include(
-            (
-                [
-                    *(p for p in sectors_api_urls.urlpatterns if p.name != "balance"),
-                    path("balance/", SectorBalanceApi.as_view(), name="balance"),
-                ],
-                "sectors",
-            )
-        ),
-    ),
-    path("sectors/", include("sectors.page_urls")),
 ]
 
 

@@ -12,7 +12,7 @@ from metering.models import IngestBatch, Reading, ReadingStatus
 from tests.factories import UserFactory
 from tests.metering.factories import history, item, local, meter, reader, sync
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.metering.urls")]
+pytestmark = [pytest.mark.django_db]
 
 SYNC = "/api/metering/sync/"
 REVIEW = "/api/metering/review/"

@@ -10,11 +10,10 @@ import uuid
 
 import pytest
 from django.contrib.gis.geos import Point
-from django.urls import NoReverseMatch, include, path, reverse
+from django.urls import include, path, reverse
 from django.utils import timezone
 from PIL import Image
 
-from config.urls import urlpatterns as project_urlpatterns
 from core import roles
 from metering import services
 from metering.models import Reading
@@ -23,23 +22,7 @@ from tests.cadastre.factories_census import MeterFactory
 from tests.factories import UserFactory
 from tests.sectors.factories import accounts_at, build_town
 
-
-def _field_mounted() -> bool:
-    try:
-        reverse("field:app", urlconf="config.urls")
-    except NoReverseMatch:
-        return False
-    return True
-
-
-# The app as the project mounts it (metering/field_urls.py), also before config/urls.py does.
-urlpatterns = (
-    project_urlpatterns
-    if _field_mounted()
-    else [*project_urlpatterns, path("field/", include("metering.field_urls"))]
-)
-
-pytestmark = [pytest.mark.django_db, pytest.mark.urls(__name__)]
+pytestmark = [pytest.mark.django_db]
 
 # Keys a stop may have: where, which meter, which account. Nothing about past readings.
 STOP_KEYS = {

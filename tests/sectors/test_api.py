@@ -11,7 +11,7 @@ from sectors.models import AccountSectors, CommercialArea
 from tests.factories import UserFactory
 from tests.sectors.factories import accounts_at, build_town, rect
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.sectors.urls")]
+pytestmark = [pytest.mark.django_db]
 
 
 @pytest.fixture

@@ -43,9 +43,7 @@ from tests.factories import (
 
 pytestmark = pytest.mark.django_db
 
-# The API's route lives in sectors' urls (the lead wires it); the tests mount it here.
-urlpatterns = [path("balance/", SectorBalanceApi.as_view())]
-URL = "/balance/"
+URL = "/api/sectors/balance/"
 
 SRID = settings.CAUDAL_SRID
 COLS, ROWS = 6, 5
@@ -349,7 +347,6 @@ def test_the_reason_is_given_in_spanish(town):
 # --- the API --------------------------------------------------------------------------------
 
 
-@pytest.mark.urls(__name__)
 def test_api_returns_the_proposal_as_lonlat_geojson_with_its_summary(client, town):
     client.force_login(UserFactory(username="planeadora", roles=[roles.PLANNER]))
     area = json.loads(town_area_lonlat().json)
@@ -390,7 +387,6 @@ def test_api_returns_the_proposal_as_lonlat_geojson_with_its_summary(client, tow
     assert body["current"] is None
 
 
-@pytest.mark.urls(__name__)
 def test_api_explains_a_refused_request_in_the_users_language(client, town):
     client.force_login(UserFactory(username="planeador", roles=[roles.PLANNER]))
     response = client.post(
@@ -404,7 +400,6 @@ def test_api_explains_a_refused_request_in_the_users_language(client, town):
     assert response.json()["detail"] == "El número de sectores debe ser 1 o más."
 
 
-@pytest.mark.urls(__name__)
 @pytest.mark.parametrize("role", [roles.METER_READER, roles.CADASTRE_EDITOR, None])
 def test_api_is_for_planners_only(client, town, role):
     if role is not None:
@@ -421,7 +416,9 @@ def test_openapi_schema_of_the_endpoint_is_valid_and_warning_free():
     from drf_spectacular.validation import validate_schema
 
     GENERATOR_STATS.reset()
-    schema = SchemaGenerator(patterns=urlpatterns).get_schema(request=None, public=True)
+    schema = SchemaGenerator(patterns=[path("balance/", SectorBalanceApi.as_view())]).get_schema(
+        request=None, public=True
+    )
     validate_schema(schema)
     assert "/balance/" in schema["paths"]
     assert not GENERATOR_STATS._warn_cache
