@@ -80,7 +80,7 @@ def main() -> int:
         srid=settings.CAUDAL_SRID,
         center_lonlat=tuple(settings.CAUDAL_DEMO_CENTER),
     )
-    demo_city_build(ctx=ctx, replace=True, log=lambda _m: None)
+    demo_city_build(ctx=ctx, replace=True, only=("cadastre.base_map",), log=lambda _m: None)
     workdir = Path(tempfile.mkdtemp(prefix="caudal-bench-"))
     try:
         gpkg = layer_export(layer="parcels", fmt="gpkg", filters={}, workdir=workdir)

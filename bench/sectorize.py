@@ -57,40 +57,9 @@ RAW_PIECES_SQL = "CREATE TEMP TABLE bench_raw_pieces AS " + " UNION ALL ".join(
 def ensure_city(ctx, log) -> None:
     """Build the steps sectorization needs (only those: other apps' steps are theirs to
     bench), reusing them when this database already holds the same city."""
-    from django.db import connection, transaction
+    from core.services import demo_city_build
 
-    from core.demo import ordered_steps
-    from core.models import DemoStepRun
-
-    steps = [s for s in ordered_steps() if s.name in NEEDED_STEPS]
-    done = {run.step: run for run in DemoStepRun.objects.all()}
-    if any((run.accounts, run.seed) != (ctx.accounts, ctx.seed) for run in done.values()):
-        tables = [t for s in reversed(ordered_steps()) for t in reversed(s.tables)]
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-            cursor.execute(
-                "TRUNCATE {} RESTART IDENTITY CASCADE".format(", ".join(f'"{t}"' for t in tables))
-            )
-            DemoStepRun.objects.all().delete()
-        done = {}
-    for step in steps:
-        if step.name in done:
-            log(f"step {step.name}: reused ({done[step.name].counts})")
-            continue
-        started = time.perf_counter()
-        with transaction.atomic():
-            counts = step.run(ctx) or {}
-            DemoStepRun.objects.create(
-                step=step.name,
-                accounts=ctx.accounts,
-                seed=ctx.seed,
-                counts=counts,
-                seconds=round(time.perf_counter() - started, 3),
-            )
-        log(f"step {step.name}: {counts} in {time.perf_counter() - started:.1f} s")
-        with connection.cursor() as cursor:
-            for table in step.tables:
-                cursor.execute(f'ANALYZE "{table}"')
+    demo_city_build(ctx=ctx, only=NEEDED_STEPS, replace_other=True, log=log)
 
 
 def timed_sql(sql: str, drop: str) -> float:

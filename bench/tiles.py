@@ -76,51 +76,17 @@ def build_city(scale: int, seed: int) -> None:
     or seed was built). Only the steps the tiles read run, with the steps they build on:
     other apps' steps (readings, billing…) would cost minutes at a million accounts."""
     from django.conf import settings
-    from django.db import connection, transaction
 
-    from core.demo import DemoContext, ordered_steps
-    from core.models import DemoStepRun
+    from core.demo import DemoContext
+    from core.services import demo_city_build
 
-    # Not a public service: core.services.demo_city_build has no way to run a subset of steps.
-    from core.services import _demo_city_clear
-
-    steps = ordered_steps()
-    by_name = {step.name: step for step in steps}
-    wanted, pending = set(), list(NEEDED_STEPS)
-    while pending:
-        name = pending.pop()
-        if name not in wanted:
-            wanted.add(name)
-            pending.extend(by_name[name].after)
-    runs = {run.step: run for run in DemoStepRun.objects.all()}
-    if any((run.accounts, run.seed) != (scale, seed) for run in runs.values()):
-        _demo_city_clear(steps=steps)
-        runs = {}
-    todo = [step for step in steps if step.name in wanted and step.name not in runs]
-    if not todo:
-        return
     ctx = DemoContext(
         accounts=scale,
         seed=seed,
         srid=settings.CAUDAL_SRID,
         center_lonlat=tuple(settings.CAUDAL_DEMO_CENTER),
     )
-    for step in todo:
-        started = time.perf_counter()
-        with transaction.atomic():
-            counts = step.run(ctx) or {}
-            DemoStepRun.objects.create(
-                step=step.name,
-                accounts=scale,
-                seed=seed,
-                counts=counts,
-                seconds=round(time.perf_counter() - started, 3),
-            )
-        print(f"demo step {step.name}: {counts} in {time.perf_counter() - started:.1f} s")
-    with connection.cursor() as cursor:  # fresh planner statistics, as demo_city_build does
-        for step in todo:
-            for table in step.tables:
-                cursor.execute(f'ANALYZE "{table}"')
+    demo_city_build(ctx=ctx, only=NEEDED_STEPS, replace_other=True, log=print)
 
 
 def bench_client():

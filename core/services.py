@@ -14,19 +14,30 @@ from core.roles import ADMIN, ROLES
 DEMO_PASSWORD = "caudal-demo"  # noqa: S105  (printed by `make demo`; demo databases only)
 
 
-def demo_city_build(*, ctx: DemoContext, replace: bool = False, log=print) -> list[DemoStepRun]:
+def demo_city_build(
+    *,
+    ctx: DemoContext,
+    replace: bool = False,
+    replace_other: bool = False,
+    only=None,
+    log=print,
+) -> list[DemoStepRun]:
     """Apply every registered demo step not yet applied, each in its own transaction.
 
     With ``replace`` the tables of every step are emptied first and all steps run again.
     Raises :class:`DemoError` when the database already holds a city of another size or seed
-    (building a second city on top of the first would duplicate it).
+    (building a second city on top of the first would duplicate it), unless ``replace_other``
+    says to replace such a city (benchmarks keep their city between runs of the same scale).
+    ``only`` names the steps wanted (their prerequisites run too): a benchmark of tiles need not
+    wait minutes for a year of meter readings.
     """
-    steps = ordered_steps()
+    every_step = ordered_steps()
+    steps = every_step if only is None else _with_prerequisites(every_step, only)
     done = {run.step: run for run in DemoStepRun.objects.all()}
-    if replace and done:
-        _demo_city_clear(steps=steps)
-        done = {}
     other = [run for run in done.values() if (run.accounts, run.seed) != (ctx.accounts, ctx.seed)]
+    if (replace or (other and replace_other)) and done:
+        _demo_city_clear(steps=every_step)
+        done, other = {}, []
     if other:
         raise DemoError(
             _(
@@ -62,6 +73,19 @@ def demo_city_build(*, ctx: DemoContext, replace: bool = False, log=print) -> li
                 for table in step.tables:
                     cursor.execute(f'ANALYZE "{table}"')
     return applied
+
+
+def _with_prerequisites(steps, names) -> list:
+    by_name = {step.name: step for step in steps}
+    wanted, pending = set(), list(names)
+    while pending:
+        name = pending.pop()
+        if name not in by_name:
+            raise DemoError(_("Unknown demo step %(name)s.") % {"name": name})
+        if name not in wanted:
+            wanted.add(name)
+            pending.extend(by_name[name].after)
+    return [step for step in steps if step.name in wanted]
 
 
 def _demo_city_clear(*, steps) -> None:

@@ -106,4 +106,5 @@ ES_MX = {
     "The map could not be loaded.": "No se pudo cargar el mapa.",
     "Caudal administration": "Administración de Caudal",
     "Catalogues and users": "Catálogos y usuarios",
+    "Unknown demo step %(name)s.": "Paso de la ciudad de demostración desconocido: %(name)s.",
 }

@@ -28,3 +28,34 @@ def test_a_step_needing_a_missing_step_is_reported_by_name(isolated_registry):
 
 def test_the_cadastre_base_map_step_is_discovered():
     assert "cadastre.base_map" in [step.name for step in demo.ordered_steps()]
+
+
+@pytest.mark.django_db
+def test_only_runs_the_named_steps_and_what_they_need(isolated_registry):
+    from core.services import demo_city_build
+
+    ran = []
+    for name, after in (("a", ()), ("b", ("a",)), ("c", ("b",)), ("d", ())):
+        isolated_registry.demo_step(name, after=after)(lambda ctx, name=name: ran.append(name))
+    ctx = demo.DemoContext(accounts=10, seed=1, srid=32614, center_lonlat=(-100.8, 20.5))
+    demo_city_build(ctx=ctx, only=("b",), log=lambda _m: None)
+    assert ran == ["a", "b"]
+    with pytest.raises(demo.DemoError, match="zz"):
+        demo_city_build(ctx=ctx, only=("zz",), log=lambda _m: None)
+
+
+@pytest.mark.django_db
+def test_replace_other_rebuilds_only_when_the_city_differs(isolated_registry):
+    from core.services import demo_city_build
+
+    ran = []
+    isolated_registry.demo_step("a")(lambda ctx: ran.append(ctx.seed))
+    first = demo.DemoContext(accounts=10, seed=1, srid=32614, center_lonlat=(-100.8, 20.5))
+    demo_city_build(ctx=first, log=lambda _m: None)
+    demo_city_build(ctx=first, replace_other=True, log=lambda _m: None)
+    assert ran == [1]  # the same city is kept
+    other = demo.DemoContext(accounts=10, seed=2, srid=32614, center_lonlat=(-100.8, 20.5))
+    with pytest.raises(demo.DemoError):
+        demo_city_build(ctx=other, log=lambda _m: None)
+    demo_city_build(ctx=other, replace_other=True, log=lambda _m: None)
+    assert ran == [1, 2]
