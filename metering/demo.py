@@ -26,6 +26,9 @@ what the rules really flag. Then every closed period's consumption is computed
 
 Reading dates depend on the build date (the demo's last year); values depend only on the seed.
 
+``metering.macrometers``: macrometers at the districts' inlets and between districts, daily
+registers, and the water balance of every month (see :func:`build_macrometers`).
+
 ``metering.assignments``: the open period's reading books (from the sectorization step) are
 assigned to the demo meter reader, each on its cycle's reading day.
 """
@@ -45,12 +48,16 @@ from core.roles import METER_READER
 from metering.estimation import consumption_compute
 from metering.models import (
     AccountConsumption,
+    Macrometer,
+    MacrometerImport,
+    MacrometerReading,
     Meter,
     PeriodStatus,
     Reading,
     ReadingAssignment,
     ReadingPeriod,
     ReadingSource,
+    WaterBalance,
 )
 from metering.validation import (
     STAGE_COLUMNS,
@@ -60,6 +67,7 @@ from metering.validation import (
     stage_resolve,
     stage_write,
 )
+from metering.water_balance import month_bounds, water_balance_compute
 
 BRANDS = ["Cicasa", "Badger", "Elster", "Itron", "Zenner", "Sensus"]
 MONTHS = 12
@@ -549,3 +557,162 @@ def build_assignments(ctx: DemoContext) -> dict:
             [reader],
         )
         return {"assignments": cur.rowcount}
+
+
+# --- Macrometers and the water balance -------------------------------------------------------
+
+LOSS_RANGE = (0.20, 0.45)  # share of each district's input lost (IWA: real + apparent losses)
+TRANSFER_SHARE = 0.25  # of the receiving district's input, through a boundary meter
+
+
+@demo_step(
+    "metering.macrometers",
+    after=("metering.readings", "sectors.sectorization"),
+    tables=(
+        WaterBalance._meta.db_table,
+        MacrometerReading._meta.db_table,
+        MacrometerImport._meta.db_table,
+        Macrometer._meta.db_table,
+    ),
+    description="macrometers per district, daily registers, water balance per month",
+)
+def build_macrometers(ctx: DemoContext) -> dict:
+    """One inlet macrometer per district (on its boundary, nearest its centre) and, for every
+    third district, a bidirectional boundary meter passing a quarter of a neighbour's input to
+    it. Each district loses a fixed share of its input (20-45 %, by seed), so its monthly input
+    is its billed consumption / (1 - loss). Registers are read daily at midnight up to today;
+    the water balance of every month with consumption (the closed periods) is then computed."""
+    import random
+
+    rng = random.Random(f"{ctx.seed}:macrometers")
+    with connection.cursor() as cur:
+        cur.execute(
+            """SELECT s.dma_id, p.code, sum(c.volume_m3)::float8
+                 FROM metering_accountconsumption c
+                 JOIN metering_readingperiod p ON p.id = c.period_id
+                 JOIN sectors_accountsectors s ON s.account_id = c.account_id
+                WHERE s.dma_id IS NOT NULL
+                GROUP BY 1, 2"""
+        )
+        billed: dict[int, dict[str, float]] = {}
+        for dma_id, code, volume in cur.fetchall():
+            billed.setdefault(dma_id, {})[code] = volume
+        cur.execute(
+            """SELECT d.id, d.code,
+                      ST_X(ST_ClosestPoint(ST_Boundary(d.geom), ST_Centroid(d.geom))),
+                      ST_Y(ST_ClosestPoint(ST_Boundary(d.geom), ST_Centroid(d.geom))),
+                      (SELECT n.id FROM sectors_dma n
+                        WHERE n.id <> d.id AND ST_DWithin(n.geom, d.geom, 1)
+                        ORDER BY n.code LIMIT 1)
+                 FROM sectors_dma d ORDER BY d.code"""
+        )
+        districts = cur.fetchall()
+    months = sorted({code for per_month in billed.values() for code in per_month})
+    if not districts or not months:
+        return {"macrometers": 0, "readings": 0, "balances": 0}
+    loss = {dma_id: rng.uniform(*LOSS_RANGE) for dma_id, *_ in districts}
+    # Monthly input each district needs: its billed consumption grossed up by its losses.
+    need = {
+        dma_id: {m: billed.get(dma_id, {}).get(m, 0.0) / (1 - loss[dma_id]) for m in months}
+        for dma_id, *_ in districts
+    }
+    start, _end = month_bounds(dt.date(int(months[0][:4]), int(months[0][5:7]), 1))
+    meters, plan = [], []  # plan: (meter index, month, forward m³, reverse m³)
+    inlet_volume = {dma_id: dict(need[dma_id]) for dma_id, *_ in districts}
+    receiving = set()
+    for index, (dma_id, code, x, y, neighbour) in enumerate(districts):
+        if index % 3 or neighbour is None or neighbour in receiving:
+            continue
+        receiving.add(neighbour)  # one transfer into a district: its own inlet stays the larger
+        # A boundary meter from this district into its neighbour: the neighbour's inlet gives
+        # that much less, this district's inlet that much more.
+        meters.append((f"MM-{code}-T", dma_id, neighbour, x, y, True))
+        for m in months:
+            transfer = TRANSFER_SHARE * need[neighbour][m]
+            inlet_volume[neighbour][m] -= transfer
+            inlet_volume[dma_id][m] += transfer
+            plan.append((len(meters) - 1, m, transfer * 1.03, transfer * 0.03))
+    for dma_id, code, x, y, _neighbour in districts:
+        meters.append((f"MM-{code}", None, dma_id, x, y, False))
+        for m in months:
+            plan.append((len(meters) - 1, m, inlet_volume[dma_id][m], 0.0))
+    with (
+        history_paused(Macrometer, MacrometerReading, WaterBalance),
+        connection.cursor() as cur,
+    ):
+        ids = []
+        for code, dma_out, dma_in, x, y, bidirectional in meters:
+            cur.execute(
+                """INSERT INTO metering_macrometer
+                       (code, name, location, dma_in_id, dma_out_id, diameter_mm, bidirectional,
+                        in_service_from)
+                   VALUES (%s, %s, ST_SetSRID(ST_MakePoint(%s, %s), %s), %s, %s, %s, %s, %s)
+                   RETURNING id""",
+                [
+                    code,
+                    f"Macromedidor {code[3:]}",
+                    x,
+                    y,
+                    settings.CAUDAL_SRID,
+                    dma_in,
+                    dma_out,
+                    300 if bidirectional else 400,
+                    bidirectional,
+                    start - dt.timedelta(days=365),
+                ],
+            )
+            ids.append(cur.fetchone()[0])
+        cur.execute(
+            "CREATE TEMP TABLE demo_mplan (meter_id int, month text, fwd float8, rev float8)"
+            " ON COMMIT DROP"
+        )
+        cur.executemany(
+            "INSERT INTO demo_mplan VALUES (%s, %s, %s, %s)",
+            [(ids[i], m, fwd, rev) for i, m, fwd, rev in plan],
+        )
+        # Daily registers at local midnight: a month's volume spread over its days with a weekly
+        # rhythm and noise (normalised so the month adds up exactly), accumulated from a
+        # starting register fixed by the seed.
+        cur.execute(
+            f"""
+            INSERT INTO metering_macrometerreading
+                   (macrometer_id, read_at, forward_m3, reverse_m3, source, recorded_at)
+            WITH days AS (
+                SELECT p.meter_id, d::date AS day, p.fwd, p.rev,
+                       1 + 0.12 * sin(2 * pi() * extract(dow FROM d) / 7)
+                         + 0.10 * ({_rnd(int(ctx.seed), "mm-day", "p.meter_id", "d::date")} - 0.5)
+                         AS w
+                  FROM demo_mplan p
+                  CROSS JOIN LATERAL generate_series(to_date(p.month, 'YYYY-MM'),
+                       (to_date(p.month, 'YYYY-MM') + interval '1 month - 1 day'), '1 day') d
+            ),
+            inc AS (
+                SELECT meter_id, day,
+                       fwd * w / sum(w) OVER (PARTITION BY meter_id, date_trunc('month', day)) AS f,
+                       rev * w / sum(w) OVER (PARTITION BY meter_id, date_trunc('month', day)) AS r
+                  FROM days
+            )
+            SELECT meter_id, ((day + 1)::timestamp AT TIME ZONE %(tz)s),
+                   round((100000 * (1 + meter_id %% 7)
+                          + sum(f) OVER (PARTITION BY meter_id ORDER BY day))::numeric, 3),
+                   CASE WHEN m.bidirectional THEN
+                        round((sum(r) OVER (PARTITION BY meter_id ORDER BY day))::numeric, 3) END,
+                   'telemetry', now()
+              FROM inc JOIN metering_macrometer m ON m.id = inc.meter_id
+             WHERE (day + 1)::timestamp AT TIME ZONE %(tz)s <= now()
+            UNION ALL
+            -- The register at the first month's start (before any of its days flowed).
+            SELECT m.id, (to_date(%(first)s, 'YYYY-MM')::timestamp AT TIME ZONE %(tz)s),
+                   100000 * (1 + m.id %% 7), CASE WHEN m.bidirectional THEN 0 END,
+                   'telemetry', now()
+              FROM metering_macrometer m
+            """,
+            {"tz": settings.TIME_ZONE, "first": months[0]},
+        )
+        readings = cur.rowcount
+    balances = 0
+    for code in months:
+        month = dt.date(int(code[:4]), int(code[5:7]), 1)
+        if month <= timezone.localdate():
+            balances += water_balance_compute(month=month)
+    return {"macrometers": len(ids), "readings": readings, "balances": balances}

@@ -681,3 +681,227 @@ class AccountConsumption(models.Model):
             ),
         ]
         indexes = [models.Index(fields=["period", "method"], name="accountconsumption_period")]
+
+
+# --- Macrometers and the water balance -------------------------------------------------------
+
+
+@track_history()
+class Macrometer(models.Model):
+    """A bulk meter on a district's boundary (macromedidor).
+
+    Its *forward* flow enters ``dma_in`` and leaves ``dma_out``: an inlet from a source or tank
+    has only ``dma_in``; an outlet to outside the system only ``dma_out``; a meter between two
+    districts has both (what it counts is input to one and output of the other). Flow the other
+    way is the reverse register of a bidirectional meter (``MacrometerReading.reverse_m3``).
+    A replaced meter gets ``in_service_until`` and a new one is created ``in_service_from`` that
+    instant: registers start again at the new meter's own value, so no reading of one meter is
+    ever compared with another's, and each counts for the part of a month it was in service.
+    """
+
+    code = models.CharField(_("code"), max_length=30, unique=True)
+    name = models.CharField(_("name"), max_length=120, blank=True)
+    location = models.PointField(_("location"), srid=SRID)
+    dma_in = models.ForeignKey(
+        "sectors.Dma",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="inlet_macrometers",
+        verbose_name=_("district fed (forward flow enters)"),
+    )
+    dma_out = models.ForeignKey(
+        "sectors.Dma",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="outlet_macrometers",
+        verbose_name=_("district drained (forward flow leaves)"),
+    )
+    diameter_mm = models.PositiveSmallIntegerField(_("diameter (mm)"), default=200)
+    bidirectional = models.BooleanField(_("bidirectional"), default=False)
+    in_service_from = models.DateTimeField(_("in service from"), default=timezone.now)
+    in_service_until = models.DateTimeField(_("in service until"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("macrometer")
+        verbose_name_plural = _("macrometers")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(dma_in__isnull=False) | Q(dma_out__isnull=False),
+                name="macrometer_on_a_district",
+            ),
+            models.CheckConstraint(
+                condition=Q(dma_in__isnull=True)
+                | Q(dma_out__isnull=True)
+                | ~Q(dma_in=F("dma_out")),
+                name="macrometer_two_districts",
+            ),
+            models.CheckConstraint(
+                condition=Q(in_service_until__isnull=True)
+                | Q(in_service_until__gt=F("in_service_from")),
+                name="macrometer_service_dates",
+            ),
+        ]
+
+    def __str__(self):
+        return self.code
+
+
+class MacrometerSource(models.TextChoices):
+    MANUAL = "manual", _("Manual")
+    FILE = "file", _("CSV file")
+    TELEMETRY = "telemetry", _("Telemetry")
+
+
+@track_history()
+class MacrometerImport(models.Model):
+    """One file or telemetry batch of macrometer readings, keyed by its content: the same
+    content sent again is recognised and adds nothing."""
+
+    source = models.CharField(_("source"), max_length=10, choices=MacrometerSource.choices)
+    name = models.CharField(_("file name"), max_length=200, blank=True)
+    sha256 = models.CharField(_("content hash"), max_length=64, unique=True)
+    rows = models.PositiveIntegerField(_("rows"), default=0)
+    added = models.PositiveIntegerField(_("readings added"), default=0)
+    duplicates = models.PositiveIntegerField(_("readings already stored"), default=0)
+    imported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("imported by"),
+    )
+    imported_at = models.DateTimeField(_("imported at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("macrometer reading import")
+        verbose_name_plural = _("macrometer reading imports")
+
+    def __str__(self):
+        return self.name or f"{self.source} {self.imported_at:%Y-%m-%d %H:%M}"
+
+
+@track_history(inserts=False)
+class MacrometerReading(models.Model):
+    """The registers (totalizers, m³) of a macrometer at an instant. Volumes between two
+    instants are differences of registers interpolated linearly between the readings around
+    each instant (see :mod:`metering.water_balance`).
+
+    Telemetry sends one every few minutes (tens of thousands a year per meter), and each says
+    who and when itself (batch, recorded_by, recorded_at): history records changes only."""
+
+    macrometer = models.ForeignKey(
+        Macrometer,
+        on_delete=models.PROTECT,
+        related_name="readings",
+        verbose_name=_("macrometer"),
+        db_index=False,  # the unique (macrometer, read_at) serves it
+    )
+    read_at = models.DateTimeField(_("read at"))
+    forward_m3 = models.DecimalField(_("forward register (m³)"), max_digits=14, decimal_places=3)
+    reverse_m3 = models.DecimalField(
+        _("reverse register (m³)"), max_digits=14, decimal_places=3, null=True, blank=True
+    )
+    source = models.CharField(_("source"), max_length=10, choices=MacrometerSource.choices)
+    batch = models.ForeignKey(
+        MacrometerImport,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="readings",
+        verbose_name=_("import"),
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("recorded by"),
+    )
+    recorded_at = models.DateTimeField(_("recorded at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("macrometer reading")
+        verbose_name_plural = _("macrometer readings")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["macrometer", "read_at"], name="macrometerreading_one_per_instant"
+            ),
+            models.CheckConstraint(
+                condition=Q(forward_m3__gte=0)
+                & (Q(reverse_m3__isnull=True) | Q(reverse_m3__gte=0)),
+                name="macrometerreading_registers_not_negative",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.macrometer_id} @ {self.read_at:%Y-%m-%d %H:%M}"
+
+
+class NrwClass(models.TextChoices):
+    """How a district's non-revenue water is coloured on the map."""
+
+    LOW = "lt20", _("Under 20%")
+    MEDIUM = "20_30", _("20% to 30%")
+    HIGH = "30_40", _("30% to 40%")
+    VERY_HIGH = "ge40", _("40% or more")
+    NEGATIVE = "negative", _("Billed above input (check the meters)")
+    UNKNOWN = "unknown", _("Input not measured for the whole month")
+
+
+@track_history()
+class WaterBalance(models.Model):
+    """The water balance of a district in a month, in IWA terms (see
+    :mod:`metering.water_balance` for how each figure is computed). Recomputed as a whole
+    month by :func:`metering.water_balance.water_balance_compute`; history keeps every
+    recomputation."""
+
+    dma = models.ForeignKey(
+        "sectors.Dma",
+        on_delete=models.CASCADE,
+        related_name="water_balances",
+        verbose_name=_("district metered area"),
+        db_index=False,  # the unique (dma, month) serves it
+    )
+    month = models.DateField(_("month"), help_text=_("First day of the month."))
+    # System input volume: None when some macrometer's registers do not cover the month.
+    system_input_m3 = models.DecimalField(
+        _("system input volume (m³)"), max_digits=14, decimal_places=3, null=True
+    )
+    billed_metered_m3 = models.DecimalField(
+        _("billed metered consumption (m³)"), max_digits=14, decimal_places=3
+    )
+    billed_unmetered_m3 = models.DecimalField(
+        _("billed unmetered (estimated) consumption (m³)"), max_digits=14, decimal_places=3
+    )
+    non_revenue_m3 = models.DecimalField(
+        _("non-revenue water (m³)"), max_digits=14, decimal_places=3, null=True
+    )
+    non_revenue_pct = models.DecimalField(
+        _("non-revenue water (%)"), max_digits=7, decimal_places=2, null=True
+    )
+    nrw_class = models.CharField(_("class"), max_length=10, choices=NrwClass.choices)
+    accounts = models.PositiveIntegerField(_("billed accounts"), default=0)
+    macrometers = models.PositiveSmallIntegerField(_("macrometers"), default=0)
+    missing_macrometers = ArrayField(
+        models.CharField(max_length=30),
+        default=list,
+        blank=True,
+        verbose_name=_("macrometers without readings around the month"),
+    )
+    computed_at = models.DateTimeField(_("computed at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("water balance")
+        verbose_name_plural = _("water balances")
+        constraints = [
+            models.UniqueConstraint(fields=["dma", "month"], name="waterbalance_one_per_month"),
+            models.CheckConstraint(condition=Q(month__day=1), name="waterbalance_month_first_day"),
+        ]
+        indexes = [models.Index(fields=["month"], name="waterbalance_month")]
+
+    def __str__(self):
+        return f"{self.dma_id} {self.month:%Y-%m}"

@@ -17,6 +17,7 @@ from metering.models import (
     ReadingAssignment,
     ReadingPeriod,
     ReadingStatus,
+    WaterBalance,
 )
 from metering.services import user_is_meter_reader
 from metering.validation import RuleCode, rules_load
@@ -169,3 +170,20 @@ def expected_values(*, reading_ids: list[int]) -> dict[int, dict]:
 
 def installed_meter(*, account) -> Meter | None:
     return Meter.objects.filter(account=account, status=MeterStatus.INSTALLED).first()
+
+
+# --- Water balance ---------------------------------------------------------------------------
+
+
+def water_balance_month(*, month) -> QuerySet:
+    """Every district's balance of ``month`` (a date; its first day is the month), by code."""
+    return (
+        WaterBalance.objects.filter(month=month.replace(day=1))
+        .select_related("dma")
+        .order_by("dma__code")
+    )
+
+
+def water_balance_history(*, dma, months: int = 24) -> list:
+    """The last ``months`` balances of a district, newest first."""
+    return list(WaterBalance.objects.filter(dma=dma).order_by("-month")[:months])

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from metering import api
+from metering import api, balance_api
 
 app_name = "metering"
 urlpatterns = [
@@ -20,4 +20,31 @@ urlpatterns = [
     path("assignments/", api.AssignmentApi.as_view(), name="assignments"),
     path("meter-changes/", api.MeterChangeApi.as_view(), name="meter-changes"),
     path("rules/", api.RuleListApi.as_view(), name="rules"),
+    path("macrometers/", balance_api.MacrometerListApi.as_view(), name="macrometers"),
+    path(
+        "macrometers/readings/",
+        balance_api.MacrometerReadingApi.as_view(),
+        name="macrometer-reading",
+    ),
+    path(
+        "macrometers/readings/file/",
+        balance_api.MacrometerFileApi.as_view(),
+        name="macrometer-file",
+    ),
+    path(
+        "macrometers/telemetry/",
+        balance_api.MacrometerTelemetryApi.as_view(),
+        name="macrometer-telemetry",
+    ),
+    path("water-balance/", balance_api.WaterBalanceApi.as_view(), name="water-balance"),
+    path(
+        "water-balance/compute/",
+        balance_api.WaterBalanceComputeApi.as_view(),
+        name="water-balance-compute",
+    ),
+    path(
+        "water-balance/<str:code>/",
+        balance_api.WaterBalanceHistoryApi.as_view(),
+        name="water-balance-history",
+    ),
 ]

@@ -113,3 +113,27 @@ def test_consumption_is_computed_for_every_closed_period(city):
     estimated = AccountConsumption.objects.filter(period__in=closed, method="estimated").count()
     assert measured > 0.8 * (measured + estimated)
     assert estimated > 0
+
+
+def test_every_district_has_an_inlet_macrometer_and_some_pass_water_on(city):
+    from metering.models import Macrometer
+
+    districts = scalar("SELECT count(*) FROM sectors_dma")
+    assert districts > 0
+    assert Macrometer.objects.filter(dma_out__isnull=True).count() == districts
+    assert Macrometer.objects.filter(dma_out__isnull=False, bidirectional=True).exists()
+
+
+def test_closed_months_lose_between_20_and_45_percent_in_every_billed_district(city):
+    from metering.models import NrwClass, WaterBalance
+
+    closed_months = scalar(
+        "SELECT count(DISTINCT code) FROM metering_readingperiod WHERE status = 'closed'"
+    )
+    billed = WaterBalance.objects.filter(accounts__gt=0)
+    assert billed.values("month").distinct().count() == closed_months
+    assert not billed.filter(nrw_class__in=[NrwClass.UNKNOWN, NrwClass.NEGATIVE]).exists()
+    percentages = [b.non_revenue_pct for b in billed]
+    # The demo's losses are 20-45 % of input; rounding of daily registers moves them by < 0.1.
+    assert min(percentages) >= Decimal("19.9") and max(percentages) <= Decimal("45.1")
+    assert max(percentages) - min(percentages) > 5  # districts differ
