@@ -55,6 +55,8 @@ class LayerFilter:
     kind: str = "text"
     choices: tuple[str, ...] | None = None
     label: str | Promise = ""
+    # Labels of computed values no model field names (otherwise the field's choices label them).
+    choice_labels: dict[str, str | Promise] | None = None
 
 
 @dataclass(frozen=True)
@@ -83,6 +85,9 @@ class Layer:
     heat_weights: dict[str, str] = field(default_factory=dict)
     visible_by_default: bool = False
     base: bool = False  # part of the drawn base map (blocks, streets, parcels)
+    # A source whose rows change with time alone (``due_at < now()``: late orders) is not
+    # invalidated by any write: its cached tiles live at most this long.
+    cache_seconds: int | None = None
 
     def __post_init__(self):
         if self.geometry_type not in GEOMETRY_TYPES:

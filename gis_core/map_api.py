@@ -71,6 +71,7 @@ def _filters(layer: Layer) -> list[dict]:
     out = []
     for name, layer_filter in layer.filters.items():
         labels = _choice_labels(layer, layer_filter) if layer_filter.choices else {}
+        labels.update({k: str(v) for k, v in (layer_filter.choice_labels or {}).items()})
         out.append(
             {
                 "name": name,

@@ -662,9 +662,10 @@ def build_macrometers(ctx: DemoContext) -> dict:
                 ],
             )
             ids.append(cur.fetchone()[0])
+        # Dropped at the end too: a caller's outer transaction (tests) may build twice.
+        cur.execute("DROP TABLE IF EXISTS demo_mplan")
         cur.execute(
             "CREATE TEMP TABLE demo_mplan (meter_id int, month text, fwd float8, rev float8)"
-            " ON COMMIT DROP"
         )
         cur.executemany(
             "INSERT INTO demo_mplan VALUES (%s, %s, %s, %s)",
@@ -710,6 +711,7 @@ def build_macrometers(ctx: DemoContext) -> dict:
             {"tz": settings.TIME_ZONE, "first": months[0]},
         )
         readings = cur.rowcount
+        cur.execute("DROP TABLE demo_mplan")
     balances = 0
     for code in months:
         month = dt.date(int(code[:4]), int(code[5:7]), 1)

@@ -4,7 +4,7 @@ Pages and API share the prefix so that everything the app needs lies inside the 
 worker's scope (/field/) and one include mounts it.
 """
 
-from django.urls import path
+from django.urls import include, path
 
 from metering import field_api, field_views
 
@@ -17,4 +17,6 @@ urlpatterns = [
     path("api/work/", field_api.FieldWorkApi.as_view(), name="api-work"),
     path("api/sync/", field_api.FieldSyncApi.as_view(), name="api-sync"),
     path("api/photo/", field_api.FieldPhotoApi.as_view(), name="api-photo"),
+    # Crews close their work orders in the same app (orders/field_api.py).
+    path("api/orders/", include("orders.field_urls")),
 ]

@@ -1,21 +1,36 @@
-"""Work order endpoints: list, detail, cancel. Orders are created by the apps that need them
-(the census reconciliation today) through ``orders.services.work_order_create``.
+"""Work order endpoints (office): list, detail, create, assign (by hand or to the nearest crew),
+cancel; the catalogue of types, crews with their load, and performance figures.
 
 Permissions are explicit model permissions (``orders.view_workorder`` to read,
-``orders.change_workorder`` to cancel), granted to roles by migration 0002.
+``orders.add_workorder`` to create, ``orders.dispatch_workorder`` to assign,
+``orders.change_workorder`` to cancel), granted to roles by migrations 0002 and 0005.
 """
 
+import datetime as dt
+
+from django.contrib.gis.geos import Point
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import serializers
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from cadastre.models import ServiceAccount
 from core.api import domain_error_response, require_perms
-from orders.models import WorkOrder, WorkOrderStatus
-from orders.selectors import work_order_list
-from orders.services import WorkOrderError, work_order_cancel
+from gis_core.srid import WGS84
+from orders.models import Crew, Priority, WorkOrder, WorkOrderStatus, WorkOrderType
+from orders.selectors import PERFORMANCE_DIMENSIONS, work_order_list, work_order_performance
+from orders.services import (
+    WorkOrderError,
+    crew_open_load,
+    work_order_assign,
+    work_order_assign_nearest,
+    work_order_cancel,
+    work_order_create,
+)
 
 COORD_DECIMALS = 6
 
@@ -28,12 +43,15 @@ class WorkOrderOutputSerializer(serializers.ModelSerializer):
     """A work order as JSON; the location as [lon, lat] in WGS 84 (6 decimals, ~0.1 m)."""
 
     # Plain strings, not enums: see cadastre/census_api.py on OpenAPI enum name collisions.
-    kind = serializers.CharField(read_only=True)
+    kind = serializers.CharField(source="kind_id", read_only=True)
     status = serializers.CharField(read_only=True)
-    kind_label = serializers.CharField(source="get_kind_display")
+    kind_label = serializers.CharField()
     status_label = serializers.CharField(source="get_status_display")
     lonlat = serializers.SerializerMethodField()
     created_by = serializers.CharField(source="created_by.username")
+    crew = serializers.CharField(source="crew.code", default=None, allow_null=True)
+    result = serializers.CharField(source="result.code", default=None, allow_null=True)
+    late = serializers.BooleanField(source="is_late")
 
     class Meta:
         model = WorkOrder
@@ -50,8 +68,21 @@ class WorkOrderOutputSerializer(serializers.ModelSerializer):
             "parcel",
             "account",
             "lonlat",
+            "asset_ref",
+            "priority",
             "created_at",
             "created_by",
+            "due_at",
+            "late",
+            "crew",
+            "assigned_at",
+            "en_route_at",
+            "started_at",
+            "finished_at",
+            "visits",
+            "result",
+            "completion",
+            "conflict",
             "cancelled_at",
             "cancel_reason",
         )
@@ -127,3 +158,217 @@ class WorkOrderCancelApi(APIView):
         except WorkOrderError as error:
             return work_order_error_response(error)
         return Response(self.OutputSerializer(work_order_list().get(pk=order.pk)).data)
+
+
+class WorkOrderCreateApi(APIView):
+    """Create an order at a point (``lon``/``lat``, WGS 84) or at an account's service point."""
+
+    permission_classes = [require_perms("orders.add_workorder")]
+
+    @extend_schema_serializer(component_name="WorkOrderCreateInput")
+    class InputSerializer(serializers.Serializer):
+        kind = serializers.CharField(max_length=20)
+        reason = serializers.CharField(max_length=2000)
+        account = serializers.CharField(required=False, help_text="account number")
+        lon = serializers.FloatField(required=False, min_value=-180, max_value=180)
+        lat = serializers.FloatField(required=False, min_value=-90, max_value=90)
+        asset_ref = serializers.CharField(required=False, allow_blank=True, max_length=60)
+        priority = serializers.ChoiceField(choices=Priority.choices, required=False)
+
+    @extend_schema(
+        operation_id="orders_work_order_create",
+        request=InputSerializer,
+        responses={201: WorkOrderOutputSerializer},
+    )
+    def post(self, request):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        account = None
+        if v.get("account"):
+            account = ServiceAccount.objects.filter(number=v["account"]).first()
+            if account is None:
+                return work_order_error_response(
+                    WorkOrderError(
+                        "account_unknown",
+                        _("There is no account %(number)s.") % {"number": v["account"]},
+                        field="account",
+                    )
+                )
+        if "lon" in v and "lat" in v:
+            location = Point(v["lon"], v["lat"], srid=WGS84)
+        elif account is not None:
+            location = account.service_point
+        else:
+            return work_order_error_response(
+                WorkOrderError(
+                    "location_required",
+                    _("Give the order's place (lon and lat) or an account."),
+                    field="lon",
+                )
+            )
+        try:
+            order = work_order_create(
+                kind=v["kind"],
+                reason=v["reason"],
+                location=location,
+                account=account,
+                asset_ref=v.get("asset_ref", ""),
+                priority=v.get("priority"),
+                user=request.user,
+            )
+        except WorkOrderError as error:
+            return work_order_error_response(error)
+        return Response(
+            WorkOrderOutputSerializer(work_order_list().get(pk=order.pk)).data, status=201
+        )
+
+
+class WorkOrderAssignApi(APIView):
+    """Give an order to a crew (``{"crew": "C1"}``) or to the nearest free crew with the skill
+    (``{"auto": true}``)."""
+
+    permission_classes = [require_perms("orders.dispatch_workorder")]
+
+    @extend_schema_serializer(component_name="WorkOrderAssignInput")
+    class InputSerializer(serializers.Serializer):
+        crew = serializers.CharField(required=False)
+        auto = serializers.BooleanField(required=False, default=False)
+
+    @extend_schema(
+        operation_id="orders_work_order_assign",
+        request=InputSerializer,
+        responses=WorkOrderOutputSerializer,
+    )
+    def post(self, request, pk: int):
+        order = get_object_or_404(WorkOrder.objects.select_related("kind"), pk=pk)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            if data.validated_data["auto"]:
+                order = work_order_assign_nearest(order=order, user=request.user)
+            else:
+                crew = Crew.objects.filter(code=data.validated_data.get("crew", "")).first()
+                if crew is None:
+                    raise WorkOrderError(
+                        "crew_unknown",
+                        _("Choose a crew (or ask for the nearest one)."),
+                        field="crew",
+                    )
+                order = work_order_assign(order=order, crew=crew, user=request.user)
+        except WorkOrderError as error:
+            return work_order_error_response(error)
+        return Response(WorkOrderOutputSerializer(work_order_list().get(pk=order.pk)).data)
+
+
+class WorkOrderTypeListApi(APIView):
+    """The catalogue of order types: SLA, priority, what closing one requires."""
+
+    permission_classes = [require_perms("orders.view_workordertype")]
+
+    class OutputSerializer(serializers.ModelSerializer):
+        label = serializers.CharField(source="display_label")
+        materials = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
+
+        class Meta:
+            model = WorkOrderType
+            fields = (
+                "code",
+                "label",
+                "skill",
+                "priority",
+                "sla_hours",
+                "sla_working_hours",
+                "required_fields",
+                "photos_required",
+                "materials",
+            )
+
+    @extend_schema(operation_id="orders_type_list", responses=OutputSerializer(many=True))
+    def get(self, request):
+        types = WorkOrderType.objects.filter(active=True).prefetch_related("materials")
+        return Response(self.OutputSerializer(types, many=True).data)
+
+
+class CrewListApi(APIView):
+    """Active crews, their skills and how many open orders each holds."""
+
+    permission_classes = [require_perms("orders.view_crew")]
+
+    @extend_schema_serializer(component_name="CrewOutput")
+    class OutputSerializer(serializers.Serializer):
+        code = serializers.CharField()
+        name = serializers.CharField()
+        skills = serializers.ListField(child=serializers.CharField())
+        daily_capacity = serializers.IntegerField()
+        open_orders = serializers.IntegerField()
+        members = serializers.ListField(child=serializers.CharField())
+
+    @extend_schema(operation_id="orders_crew_list", responses=OutputSerializer(many=True))
+    def get(self, request):
+        load = crew_open_load()
+        crews = Crew.objects.filter(active=True).prefetch_related("members__user")
+        rows = [
+            {
+                "code": c.code,
+                "name": c.name,
+                "skills": c.skills,
+                "daily_capacity": c.daily_capacity,
+                "open_orders": load.get(c.pk, 0),
+                "members": [m.user.username for m in c.members.all()],
+            }
+            for c in crews
+        ]
+        return Response(self.OutputSerializer(rows, many=True).data)
+
+
+class PerformanceApi(APIView):
+    """Field performance by ``kind``, ``crew``, ``sector`` or ``month`` of the orders created
+    in [``since``, ``until``) (local dates); see ``orders.selectors.work_order_performance``."""
+
+    permission_classes = [require_perms("orders.view_workorder")]
+
+    class FilterSerializer(serializers.Serializer):
+        by = serializers.ChoiceField(choices=tuple(PERFORMANCE_DIMENSIONS))
+        since = serializers.DateField(required=False)
+        until = serializers.DateField(required=False)
+
+    @extend_schema_serializer(component_name="OrderPerformanceRow")
+    class OutputSerializer(serializers.Serializer):
+        key = serializers.CharField(allow_null=True)
+        orders = serializers.IntegerField()
+        open = serializers.IntegerField()
+        done = serializers.IntegerField()
+        failed = serializers.IntegerField()
+        cancelled = serializers.IntegerField()
+        hours_to_attend = serializers.DecimalField(max_digits=12, decimal_places=1, allow_null=True)
+        hours_to_close = serializers.DecimalField(max_digits=12, decimal_places=1, allow_null=True)
+        sla_met_pct = serializers.DecimalField(max_digits=5, decimal_places=1, allow_null=True)
+        first_time_fix_pct = serializers.DecimalField(
+            max_digits=5, decimal_places=1, allow_null=True
+        )
+        efficacy_pct = serializers.DecimalField(max_digits=5, decimal_places=1, allow_null=True)
+        done_per_crew_day = serializers.DecimalField(
+            max_digits=8, decimal_places=2, allow_null=True
+        )
+
+    @extend_schema(
+        operation_id="orders_performance",
+        parameters=[FilterSerializer],
+        responses=OutputSerializer(many=True),
+    )
+    def get(self, request):
+        filters = self.FilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        v = filters.validated_data
+        zone = timezone.get_default_timezone()
+
+        def local_midnight(day):
+            return timezone.make_aware(dt.datetime.combine(day, dt.time()), zone)
+
+        rows = work_order_performance(
+            by=v["by"],
+            since=local_midnight(v["since"]) if v.get("since") else None,
+            until=local_midnight(v["until"]) if v.get("until") else None,
+        )
+        return Response(self.OutputSerializer(rows, many=True).data)

@@ -24,7 +24,7 @@ def open_orders_section(user, parcel) -> InfoContent:
     rows = [
         {
             "number": o.number,
-            "kind": str(o.get_kind_display()),
+            "kind": o.kind_label,
             "status": str(o.get_status_display()),
             "account": o.account.number if o.account else "",
             "created_at": display_date(o.created_at),

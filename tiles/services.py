@@ -229,9 +229,8 @@ def vector_tile_get(
         return VectorTile(content=content, etag=etag, cached=True)
     content = selectors.vector_tile_render(layer=layer, z=z, x=x, y=y, filters=filters)
     etag = '"' + hashlib.blake2b(content, digest_size=16).hexdigest() + '"'
-    cache.set(
-        key,
-        (etag, content),
-        getattr(settings, "CAUDAL_TILE_CACHE_SECONDS", DEFAULT_CACHE_SECONDS),
-    )
+    lifetime = getattr(settings, "CAUDAL_TILE_CACHE_SECONDS", DEFAULT_CACHE_SECONDS)
+    if layer.cache_seconds is not None:
+        lifetime = min(lifetime, layer.cache_seconds)
+    cache.set(key, (etag, content), lifetime)
     return VectorTile(content=content, etag=etag, cached=False)

@@ -559,7 +559,7 @@ def test_turning_a_finding_into_an_inspection_twice_creates_one_order(client):
     assert [o["number"] for o in first.json()] == [o["number"] for o in second.json()]
     assert WorkOrder.objects.count() == 2
     order = WorkOrder.objects.get(source_ref=keys[1])
-    assert order.kind == "inspection" and order.status == WorkOrderStatus.CREATED
+    assert order.kind_id == "inspection" and order.status == WorkOrderStatus.CREATED
     assert order.source == "census_reconciliation"
     assert order.account_id == account.pk and order.parcel_id == account_parcel.pk
     assert order.location.srid == settings.CAUDAL_SRID

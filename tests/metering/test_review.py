@@ -90,7 +90,7 @@ def test_an_inspection_is_opened_once_per_reading(periods, lector, clerk):
 
     order = WorkOrder.objects.get()
     assert first.work_order_id == second.work_order_id == order.pk
-    assert (order.kind, order.account_id, order.source_ref) == (
+    assert (order.kind_id, order.account_id, order.source_ref) == (
         WorkOrderKind.INSPECTION,
         m.account_id,
         f"reading:{tampered.pk}",

@@ -78,7 +78,7 @@ def test_database_refuses_two_open_orders_for_one_finding():
     order = _create(user, source_ref="k1")
     duplicate = WorkOrder(
         number="OT-2026-999999",
-        kind="inspection",
+        kind_id="inspection",
         reason="x",
         source=order.source,
         source_ref="k1",

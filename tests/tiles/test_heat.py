@@ -210,14 +210,25 @@ def test_open_orders_heat_map_counts_open_orders_only(manager):
         WorkOrderStatus.DONE,
         WorkOrderStatus.FAILED,
     ]
+    from django.utils import timezone
+
+    from orders.models import Crew, ResultCode
+
+    crew = Crew.objects.create(code="H1", name="H1", base=Point(cx, cy, srid=SRID))
+    finished = (WorkOrderStatus.DONE, WorkOrderStatus.FAILED)
+    now = timezone.now()
     WorkOrder.objects.bulk_create(
         WorkOrder(
             number=f"OT-H-{k}",
-            kind=WorkOrderKind.INSPECTION,
+            kind_id=WorkOrderKind.INSPECTION,
             status=status,
             reason="revisión",
             location=Point(cx + 20 * k, cy, srid=SRID),
             created_by=creator,
+            created_at=now,
+            crew=None if status == WorkOrderStatus.CREATED else crew,
+            finished_at=now if status in finished else None,
+            result=ResultCode.objects.get(code="done") if status in finished else None,
         )
         for k, status in enumerate(statuses)
     )
