@@ -7,11 +7,13 @@ worker's scope (/field/) and one include mounts it.
 from django.urls import include, path
 
 from metering import field_api, field_views
+from orders import field_views as orders_field_views
 
 app_name = "field"
 
 urlpatterns = [
     path("", field_views.field_app, name="app"),
+    path("orders/", orders_field_views.field_orders_page, name="orders"),
     path("manifest.webmanifest", field_views.manifest, name="manifest"),
     path("sw.js", field_views.service_worker, name="service-worker"),
     path("api/work/", field_api.FieldWorkApi.as_view(), name="api-work"),

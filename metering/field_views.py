@@ -15,7 +15,7 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.contrib.staticfiles import finders
 from django.http import HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.http import urlencode
@@ -32,7 +32,9 @@ PRECACHED_STATIC = (
     "vendor/idb/umd.js",
     "vendor/leaflet/leaflet.js",
     "vendor/leaflet/leaflet.css",
+    "js/field-common.js",
     "js/field-app.js",
+    "js/field-orders.js",
     "css/field-app.css",
     "field/icon-192.png",
     "field/icon-512.png",
@@ -104,6 +106,9 @@ def field_app(request):
     """The app shell. The service worker caches it for offline use, so nothing in it may go
     stale within a day: today's work comes from the API, not from the page."""
     if not is_meter_reader(request.user):
+        if request.user.has_perm("orders.add_workorderstep"):
+            # A crew member opened the app's start page: their page is the work orders'.
+            return redirect("field:orders")
         return _forbidden(request)
     scope = reverse("field:app")
     lon, lat = settings.CAUDAL_DEMO_CENTER
@@ -177,13 +182,15 @@ def service_worker(request):
     """The worker script, at the app's URL so that its scope is the app (a script under
     /static/ could only control /static/)."""
     scope = reverse("field:app")
+    # Two pages, one app: meter readers' readings and crews' work orders.
+    shells = [scope, reverse("field:orders")]
     config = {
         "version": _assets_version(sorted({*PRECACHED_STATIC, *WORKER_SCRIPTS})),
-        "shell": scope,
+        "shells": shells,
         "staticPrefix": settings.STATIC_URL
         if settings.STATIC_URL.startswith("/")
         else "/" + settings.STATIC_URL,
-        "precache": [scope, reverse("field:manifest")] + [static(p) for p in PRECACHED_STATIC],
+        "precache": [reverse("field:manifest")] + [static(p) for p in PRECACHED_STATIC],
     }
     imports = ", ".join(json.dumps(static(p)) for p in WORKER_SCRIPTS)
     script = (

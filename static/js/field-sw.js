@@ -1,11 +1,11 @@
 // Service worker of the field app. Loaded by /field/sw.js (metering.field_views), which sets
-// self.FIELD_SW = {version, shell, precache} first and imports idb and field-app.js (FieldQueue)
+// self.FIELD_SW = {version, shells, precache} first and imports idb and field-app.js (FieldQueue)
 // before this file.
 //
 // - App shell, manifest, icons and vendored assets are precached on install.
 // - Static files: cache first (their URLs change with their content in production).
-// - The shell page: network first (it carries the session's CSRF token and the reader's
-//   config), the cached copy when offline.
+// - The shell pages (readings, work orders): network first (they carry the session's CSRF token
+//   and the user's config), the cached copy when offline.
 // - API requests are not touched: the page keeps the last work list in IndexedDB itself, and
 //   readings are only ever sent from the IndexedDB queue.
 // - Background Sync: send the queue when the browser says the network is back, page open or not.
@@ -13,15 +13,32 @@
 (function () {
   "use strict";
   const CACHE = "caudal-field-" + FIELD_SW.version;
-  const shellUrl = new URL(FIELD_SW.shell, self.location.origin).href;
+  const shellUrls = new Set(
+    FIELD_SW.shells.map(function (u) { return new URL(u, self.location.origin).href; })
+  );
   const precached = new Set(
     FIELD_SW.precache.map(function (u) { return new URL(u, self.location.origin).href; })
   );
 
+  // Each shell is cached if this user may open it (a meter reader gets 403 for the crews'
+  // page and the other way round): one refused page must not fail the installation.
+  function cacheShell(cache, url) {
+    return fetch(url, { credentials: "same-origin" })
+      .then(function (response) {
+        if (response.ok && !response.redirected) return cache.put(url, response);
+        return null;
+      })
+      .catch(function () { return null; });
+  }
+
   self.addEventListener("install", function (event) {
     event.waitUntil(
       caches.open(CACHE)
-        .then(function (cache) { return cache.addAll(FIELD_SW.precache); })
+        .then(function (cache) {
+          return Promise.all([cache.addAll(FIELD_SW.precache)].concat(
+            Array.from(shellUrls, function (url) { return cacheShell(cache, url); })
+          ));
+        })
         .then(function () { return self.skipWaiting(); })
     );
   });
@@ -38,15 +55,17 @@
     );
   });
 
-  function isShell(url) {
-    return url.origin === self.location.origin && url.pathname === new URL(shellUrl).pathname;
+  function shellOf(url) {
+    const bare = new URL(url.pathname, self.location.origin).href; // without the query
+    return url.origin === self.location.origin && shellUrls.has(bare) ? bare : null;
   }
 
-  async function networkFirstShell(request) {
+  async function networkFirstShell(request, shellUrl) {
     const cache = await caches.open(CACHE);
     try {
       const response = await fetch(request);
-      // A redirect to the login page is not the shell: keep the last good copy.
+      // A redirect (to the login page, or to the other page) is not this shell: keep the last
+      // good copy.
       if (response.ok && !response.redirected) await cache.put(shellUrl, response.clone());
       return response;
     } catch (error) {
@@ -70,8 +89,9 @@
     if (request.method !== "GET") return;
     const url = new URL(request.url);
     if (url.origin !== self.location.origin) return;
-    if (request.mode === "navigate" && isShell(url)) {
-      event.respondWith(networkFirstShell(request));
+    const shell = request.mode === "navigate" ? shellOf(url) : null;
+    if (shell) {
+      event.respondWith(networkFirstShell(request, shell));
     } else if (precached.has(url.href) || url.pathname.indexOf(FIELD_SW.staticPrefix) === 0) {
       event.respondWith(cacheFirst(request));
     }
