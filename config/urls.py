@@ -17,6 +17,7 @@ urlpatterns = [
     path("api/orders/", include("orders.urls")),
     path("api/sectors/", include("sectors.urls")),
     path("api/metering/", include("metering.urls")),
+    path("api/kpis/", include("core.kpis_api")),
     path("sectors/", include("sectors.page_urls")),
     path("field/", include("metering.field_urls")),
     path("cadastre/", include("cadastre.page_urls")),

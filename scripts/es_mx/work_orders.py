@@ -138,4 +138,9 @@ ES_MX = {
     "This page is for field crews. Ask an administrator for the role.": "Esta página es para cuadrillas de campo. Pida el rol a un administrador.",
     "You are not in a crew: ask your supervisor.": "No pertenece a una cuadrilla: consulte a su supervisor.",
     "Your session has ended: sign in again to send.": "Su sesión terminó: vuelva a iniciar sesión para enviar.",
+    # dashboard figures (orders/kpis.py, metering/kpis.py)
+    "First-time fix, last 30 days": "Resueltas en la primera visita, últimos 30 días",
+    "Non-revenue water, latest measured month": "Agua no facturada, último mes medido",
+    "Orders closed within their SLA, last 30 days": "Órdenes cerradas en plazo, últimos 30 días",
+    "Readings waiting for review": "Lecturas por revisar",
 }
