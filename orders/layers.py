@@ -8,7 +8,7 @@ time."""
 from django.utils.translation import gettext_lazy as _
 
 from gis_core.layers import POINT, Layer, LayerFilter, register
-from orders.models import OPEN_STATUSES, WorkOrderKind
+from orders.models import OPEN_STATUSES, TicketKind, WorkOrderKind
 
 # Closed orders (done, failed, cancelled) are history, not work in the street: the layer and its
 # heat map show only what a crew still has to do.
@@ -96,6 +96,44 @@ register(
             ),
         },
         heat_weights={"count": "1", "hours_late": "hours_late"},
+        cache_seconds=LATENESS_CACHE_SECONDS,
+    )
+)
+
+register(
+    Layer(
+        name="open_tickets",
+        label=_("Open service requests"),
+        group=_("Work orders"),
+        geometry_type=POINT,
+        source=(
+            "SELECT t.id, t.location AS geom, t.number, t.kind, t.status, t.due_at,"
+            " CASE WHEN t.due_at < now() THEN 'late' ELSE 'on_time' END AS timeliness"
+            " FROM orders_ticket t"
+            " WHERE t.status IN ('open', 'in_progress') AND t.location IS NOT NULL"
+        ),
+        tables=("orders_ticket",),
+        attributes=("number", "kind", "status", "due_at", "timeliness"),
+        min_zoom=11,
+        max_zoom=22,
+        style={
+            "radius": 5,
+            "color": "#3f007d",
+            "fillColor": "#9e9ac8",
+            "fillOpacity": 0.9,
+            "by": {"attribute": "timeliness", "colours": {"late": "#cb181d", "on_time": "#807dba"}},
+        },
+        permission="orders.view_ticket",
+        filters={
+            "kind": LayerFilter(column="kind", choices=tuple(TicketKind.values), label=_("Kind")),
+            "timeliness": LayerFilter(
+                column="timeliness",
+                choices=("late", "on_time"),
+                label=_("Timeliness"),
+                choice_labels={"late": _("Late"), "on_time": _("On time")},
+            ),
+        },
+        heat_weights={"count": "1"},
         cache_seconds=LATENESS_CACHE_SECONDS,
     )
 )

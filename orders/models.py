@@ -468,3 +468,156 @@ class WorkOrderAttachment(models.Model):
     class Meta:
         verbose_name = _("attachment")
         verbose_name_plural = _("attachments")
+
+
+# --- Service desk (atención a usuarios) --------------------------------------------------------
+
+TICKET_SEQUENCE = "orders_ticket_number_seq"
+
+
+class TicketKind(models.TextChoices):
+    CLARIFICATION = "clarification", _("Bill clarification")
+    FEASIBILITY = "feasibility", _("Feasibility")
+    NEW_CONTRACT = "new_contract", _("New contract")
+    OWNERSHIP_CHANGE = "ownership_change", _("Change of account holder")
+    AGREEMENT = "agreement", _("Payment agreement request")
+    LEAK_REPORT = "leak_report", _("Leak report")
+    COMPLAINT = "complaint", _("Complaint")
+
+
+class TicketStatus(models.TextChoices):
+    OPEN = "open", _("Received")
+    IN_PROGRESS = "in_progress", _("Being attended")
+    RESOLVED = "resolved", _("Resolved")
+    REJECTED = "rejected", _("Not granted")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+TICKET_OPEN_STATUSES = (TicketStatus.OPEN, TicketStatus.IN_PROGRESS)
+
+
+class TicketChannel(models.TextChoices):
+    COUNTER = "counter", _("Counter")
+    PHONE = "phone", _("Phone")
+    WEB = "web", _("Web")
+    APP = "app", _("App")
+
+
+@track_history()
+class Ticket(models.Model):
+    """A customer's request at the service desk: a number the customer quotes, an SLA, and the
+    status messages the customer receives (:class:`TicketMessage`). Requests that need field
+    work open a work order (``work_order``)."""
+
+    number = models.CharField(_("ticket number"), max_length=20, unique=True)
+    kind = models.CharField(_("kind"), max_length=20, choices=TicketKind.choices)
+    status = models.CharField(
+        _("status"), max_length=12, choices=TicketStatus.choices, default=TicketStatus.OPEN
+    )
+    channel = models.CharField(
+        _("channel"), max_length=10, choices=TicketChannel.choices, default=TicketChannel.COUNTER
+    )
+    customer = models.ForeignKey(
+        "cadastre.Customer",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="tickets",
+        verbose_name=_("customer"),
+    )
+    account = models.ForeignKey(
+        "cadastre.ServiceAccount",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="tickets",
+        verbose_name=_("service account"),
+    )
+    parcel = models.ForeignKey(
+        "cadastre.Parcel",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="tickets",
+        verbose_name=_("parcel"),
+    )
+    location = models.PointField(_("location"), srid=SRID, null=True, blank=True)
+    description = models.TextField(_("description"))
+    # What the request asks for, by kind (the new holder's data, the disputed bill…).
+    request = models.JSONField(_("request data"), default=dict, blank=True)
+    work_order = models.ForeignKey(
+        WorkOrder,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="tickets",
+        verbose_name=_("work order"),
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
+    due_at = models.DateTimeField(_("due at"))
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("closed by"),
+    )
+    resolution = models.TextField(_("resolution"), blank=True)
+
+    class Meta:
+        verbose_name = _("ticket")
+        verbose_name_plural = _("tickets")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=["open", "in_progress"], closed_at__isnull=True)
+                | (
+                    Q(status__in=["resolved", "rejected", "cancelled"]) & Q(closed_at__isnull=False)
+                ),
+                name="ticket_closed_at_iff_closed",
+            ),
+            models.CheckConstraint(
+                condition=Q(due_at__gte=F("created_at")), name="ticket_due_after_created"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "due_at"], name="ticket_status_due"),
+            models.Index(fields=["account"], name="ticket_account"),
+        ]
+
+    def __str__(self):
+        return self.number
+
+    @property
+    def is_late(self) -> bool:
+        return (self.closed_at or timezone.now()) > self.due_at
+
+
+@track_history()
+class TicketMessage(models.Model):
+    """A status message to the customer (and the desk's notes, ``public`` False). Messages to
+    the customer wait in ``sent_at`` = None until the notification service sends them."""
+
+    ticket = models.ForeignKey(
+        Ticket, on_delete=models.CASCADE, related_name="messages", verbose_name=_("ticket")
+    )
+    at = models.DateTimeField(_("at"), default=timezone.now)
+    text = models.TextField(_("text"))
+    public = models.BooleanField(_("sent to the customer"), default=True)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("by")
+    )
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("ticket message")
+        verbose_name_plural = _("ticket messages")
+        ordering = ["ticket", "at", "id"]

@@ -117,3 +117,97 @@ def work_order_performance(*, by: str, since=None, until=None) -> list[dict]:
         cur.execute(sql, params)
         columns = [c.name for c in cur.description]
         return [dict(zip(columns, row, strict=True)) for row in cur.fetchall()]
+
+
+# --- The 360° view of a customer ---------------------------------------------------------------
+
+OVERVIEW_READINGS = 3
+OVERVIEW_PERIODS = 6
+
+
+def customer_overview(*, customer, user) -> dict:
+    """Everything the desk sees about a customer, in a few queries: their accounts (place on
+    the map, sectors, meter, last readings and consumption — readings only for users who may
+    see them), open work orders and the last tickets. Balances come from billing's ledger."""
+    from cadastre.models import ServiceAccount
+    from metering.models import AccountConsumption, Meter, MeterStatus, Reading
+    from metering.selectors import can_see_expected
+    from orders.models import Ticket
+
+    accounts = list(
+        ServiceAccount.objects.filter(customer=customer)
+        .select_related("parcel", "sectors__sector", "sectors__book", "sectors__dma")
+        .annotate(point_wgs84=Transform("service_point", WGS84))
+        .order_by("number")
+    )
+    ids = [a.pk for a in accounts]
+    meters = {
+        m.account_id: m
+        for m in Meter.objects.filter(account_id__in=ids, status=MeterStatus.INSTALLED)
+    }
+    readings: dict[int, list] = {}
+    if can_see_expected(user):
+        for r in Reading.objects.filter(account_id__in=ids).order_by("account_id", "-captured_at")[
+            : OVERVIEW_READINGS * max(1, len(ids)) * 4
+        ]:
+            bucket = readings.setdefault(r.account_id, [])
+            if len(bucket) < OVERVIEW_READINGS:
+                bucket.append(
+                    {
+                        "captured_at": r.captured_at,
+                        "value": r.value,
+                        "consumption": r.consumption,
+                        "status": r.status,
+                    }
+                )
+    consumption: dict[int, list] = {}
+    for c in (
+        AccountConsumption.objects.filter(account_id__in=ids)
+        .select_related("period")
+        .order_by("account_id", "-period__starts_on")
+    ):
+        bucket = consumption.setdefault(c.account_id, [])
+        if len(bucket) < OVERVIEW_PERIODS:
+            bucket.append({"period": c.period.code, "volume_m3": c.volume_m3, "method": c.method})
+
+    def sector(a, name):
+        s = getattr(a, "sectors", None)
+        area = getattr(s, name, None) if s else None
+        return area.code if area else None
+
+    return {
+        "customer": {
+            "id": customer.pk,
+            "name": str(customer),
+            "rfc": customer.rfc,
+            "email": customer.email,
+            "phone": customer.phone,
+        },
+        "accounts": [
+            {
+                "number": a.number,
+                "status": a.status,
+                "use_type": a.use_type,
+                "parcel": a.parcel.cadastral_key,
+                "address": a.parcel.address,
+                "lonlat": [round(a.point_wgs84.x, 6), round(a.point_wgs84.y, 6)],
+                "sector": sector(a, "sector"),
+                "book": sector(a, "book"),
+                "dma": sector(a, "dma"),
+                "meter": meters[a.pk].serial if a.pk in meters else None,
+                "last_readings": readings.get(a.pk, []),
+                "consumption": consumption.get(a.pk, []),
+            }
+            for a in accounts
+        ],
+        "open_orders": [
+            {"number": o.number, "kind": o.kind_id, "status": o.status, "due_at": o.due_at}
+            for o in WorkOrder.objects.filter(
+                account_id__in=ids, status__in=OPEN_STATUSES
+            ).order_by("due_at")
+        ],
+        "tickets": [
+            {"number": t.number, "kind": t.kind, "status": t.status, "created_at": t.created_at}
+            for t in Ticket.objects.filter(customer=customer).order_by("-created_at")[:20]
+        ],
+    }

@@ -2,6 +2,7 @@
 
 from django.urls import path
 
+from orders import desk_api
 from orders.api import (
     CrewListApi,
     PerformanceApi,
@@ -23,4 +24,18 @@ urlpatterns = [
     path("<int:pk>/", WorkOrderDetailApi.as_view(), name="work-order-detail"),
     path("<int:pk>/assign/", WorkOrderAssignApi.as_view(), name="work-order-assign"),
     path("<int:pk>/cancel/", WorkOrderCancelApi.as_view(), name="work-order-cancel"),
+    # The service desk.
+    path("tickets/", desk_api.TicketListApi.as_view(), name="tickets"),
+    path("tickets/<int:pk>/", desk_api.TicketDetailApi.as_view(), name="ticket-detail"),
+    path(
+        "tickets/<int:pk>/<slug:action>/",
+        desk_api.TicketActionApi.as_view(),
+        name="ticket-action",
+    ),
+    path("contracts/", desk_api.ContractApi.as_view(), name="contract-open"),
+    path(
+        "customers/<int:pk>/overview/",
+        desk_api.CustomerOverviewApi.as_view(),
+        name="customer-overview",
+    ),
 ]

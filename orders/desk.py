@@ -1,0 +1,351 @@
+"""The service desk (atención a usuarios): tickets, their SLA and messages, and the flows that
+turn a request into work.
+
+- Every request is a :class:`~orders.models.Ticket` with a number the customer quotes and a due
+  time from its kind's SLA (working hours by default, see :data:`TICKET_SLA` and
+  :mod:`orders.sla`). Each change of state leaves a message for the customer
+  (:class:`~orders.models.TicketMessage`, ``sent_at`` empty until a notification service sends
+  it) in the language of the desk that wrote it.
+- *Clarification* (aclaración de recibo): ``ticket_inspection_request`` opens an inspection
+  order on the account (one per ticket: the order's source reference is the ticket number);
+  ``ticket_resolve`` records the decision. The money side (a credit note through billing's
+  adjustment service) belongs to the payments issue: the decision and the amount asked are
+  kept in ``request`` for it.
+- *Change of account holder*: resolving it granted moves the account to the new customer
+  (existing, or created from the request's data) in the same transaction as the ticket.
+- *New contract*: :func:`contract_open` creates the customer (or takes an existing one), the
+  service account on the parcel with its service point (its sectors follow in the same
+  transaction), a new-connection order and a meter-installation order, and the resolved
+  ticket — all or nothing.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+
+from cadastre.models import Customer, Parcel, ServiceAccount
+from cadastre.roll_services import customer_create, service_account_create, service_account_update
+from orders import sla
+from orders.models import (
+    TICKET_OPEN_STATUSES,
+    TICKET_SEQUENCE,
+    Ticket,
+    TicketKind,
+    TicketMessage,
+    TicketStatus,
+    WorkOrderKind,
+)
+from orders.services import WorkOrderError, storage_point_of, work_order_create
+
+# Hours of each kind's SLA and whether they are working hours (a leak report is an emergency).
+# Override per kind with CAUDAL_TICKET_SLA = {"clarification": [90, true], …}.
+TICKET_SLA = {
+    TicketKind.CLARIFICATION: (90, True),  # ten working days
+    TicketKind.FEASIBILITY: (45, True),
+    TicketKind.NEW_CONTRACT: (45, True),
+    TicketKind.OWNERSHIP_CHANGE: (27, True),
+    TicketKind.AGREEMENT: (18, True),
+    TicketKind.LEAK_REPORT: (24, False),
+    TicketKind.COMPLAINT: (45, True),
+}
+TICKET_SOURCE = "ticket"
+# What each kind needs to be received.
+NEEDS_ACCOUNT = (TicketKind.CLARIFICATION, TicketKind.OWNERSHIP_CHANGE, TicketKind.AGREEMENT)
+NEEDS_PLACE = (TicketKind.FEASIBILITY, TicketKind.LEAK_REPORT)
+
+
+class TicketError(WorkOrderError):
+    """A service-desk operation was refused; nothing was written."""
+
+
+def _sla(kind: str) -> tuple[int, bool]:
+    override = getattr(settings, "CAUDAL_TICKET_SLA", {}).get(kind)
+    return tuple(override) if override else TICKET_SLA[kind]
+
+
+def _number(now) -> str:
+    with connection.cursor() as cur:
+        cur.execute("SELECT nextval(%s)", [TICKET_SEQUENCE])
+        value = cur.fetchone()[0]
+    return f"AU-{timezone.localtime(now).year}-{value:06d}"
+
+
+def _when(instant) -> str:
+    return formats.date_format(timezone.localtime(instant), "SHORT_DATETIME_FORMAT")
+
+
+def _say(ticket: Ticket, text: str, *, user, public: bool = True) -> TicketMessage:
+    return TicketMessage.objects.create(ticket=ticket, text=text, public=public, by=user)
+
+
+@transaction.atomic
+def ticket_open(
+    *,
+    kind: str,
+    description: str,
+    user,
+    channel: str = "counter",
+    customer: Customer | None = None,
+    account: ServiceAccount | None = None,
+    parcel: Parcel | None = None,
+    location=None,
+    request: dict | None = None,
+) -> Ticket:
+    """Receive a request: a ticket with its number and due time, and the message telling the
+    customer both. The account gives the customer and parcel when they are not given.
+
+    Raises :class:`TicketError` for an unknown kind, an empty description, a kind that needs an
+    account (clarification, change of holder, agreement) or a place (feasibility, leak report)
+    without one, or an account of another customer.
+    """
+    if kind not in TicketKind.values:
+        raise TicketError(
+            "kind_invalid", _("Unknown kind of request: %(kind)s.") % {"kind": kind}, field="kind"
+        )
+    description = (description or "").strip()
+    if not description:
+        raise TicketError("description_required", _("Describe the request."), field="description")
+    if account is not None:
+        if customer is not None and account.customer_id != customer.pk:
+            raise TicketError(
+                "account_customer_mismatch",
+                _("Account %(account)s is not %(customer)s's.")
+                % {"account": account.number, "customer": customer},
+                field="account",
+            )
+        customer = customer or account.customer
+        parcel = parcel or account.parcel
+    if kind in NEEDS_ACCOUNT and account is None:
+        raise TicketError(
+            "account_required",
+            _("A request of this kind needs the service account."),
+            field="account",
+        )
+    point = storage_point_of(location) if location is not None else None
+    if point is None and account is not None:
+        point = account.service_point
+    if point is None and parcel is not None:
+        point = parcel.geom.point_on_surface
+    if kind in NEEDS_PLACE and point is None:
+        raise TicketError(
+            "place_required",
+            _("A request of this kind needs a place or a parcel."),
+            field="location",
+        )
+    now = timezone.now()
+    hours, working = _sla(kind)
+    ticket = Ticket.objects.create(
+        number=_number(now),
+        kind=kind,
+        channel=channel,
+        customer=customer,
+        account=account,
+        parcel=parcel,
+        location=point,
+        description=description,
+        request=request or {},
+        created_at=now,
+        created_by=user,
+        due_at=sla.due_at(start=now, hours=hours, working_hours=working),
+    )
+    _say(
+        ticket,
+        _("We received your request %(number)s (%(kind)s). We will answer by %(due)s.")
+        % {"number": ticket.number, "kind": ticket.get_kind_display(), "due": _when(ticket.due_at)},
+        user=user,
+    )
+    return ticket
+
+
+def _locked_open(ticket: Ticket) -> Ticket:
+    locked = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    if locked.status not in TICKET_OPEN_STATUSES:
+        raise TicketError(
+            "ticket_closed",
+            _("Request %(number)s is already closed (%(status)s).")
+            % {"number": locked.number, "status": locked.get_status_display()},
+            field="status",
+            status=409,
+        )
+    return locked
+
+
+@transaction.atomic
+def ticket_message_add(*, ticket: Ticket, text: str, user, public: bool = True) -> TicketMessage:
+    """A message to the customer (``public``) or a note of the desk, on an open ticket."""
+    text = (text or "").strip()
+    if not text:
+        raise TicketError("text_required", _("Write the message."), field="text")
+    locked = _locked_open(ticket)
+    return _say(locked, text, user=user, public=public)
+
+
+@transaction.atomic
+def ticket_inspection_request(*, ticket: Ticket, user, reason: str = "") -> Ticket:
+    """Open the inspection order a request needs (once per ticket) and tell the customer.
+    Raises :class:`TicketError` for a closed ticket or one without a place."""
+    locked = _locked_open(ticket)
+    if locked.location is None:
+        raise TicketError(
+            "place_required", _("The request has no place to inspect."), field="location"
+        )
+    order = work_order_create(
+        kind=WorkOrderKind.INSPECTION,
+        reason=(reason or "").strip()
+        or _("Inspection for request %(number)s: %(description)s")
+        % {"number": locked.number, "description": locked.description[:200]},
+        location=locked.location,
+        parcel=locked.parcel,
+        account=locked.account,
+        source=TICKET_SOURCE,
+        source_ref=locked.number,
+        user=user,
+    )
+    if locked.work_order_id != order.pk:
+        locked.work_order = order
+        locked.status = TicketStatus.IN_PROGRESS
+        locked.save(update_fields=["work_order", "status"])
+        _say(
+            locked,
+            _("We scheduled an inspection (work order %(order)s), due by %(due)s.")
+            % {"order": order.number, "due": _when(order.due_at)},
+            user=user,
+        )
+    return locked
+
+
+@transaction.atomic
+def ticket_resolve(*, ticket: Ticket, user, resolution: str, granted: bool = True) -> Ticket:
+    """Close a request with its answer (granted or not) and tell the customer.
+
+    A granted change of account holder moves the account to the new customer first: the
+    request's ``customer_id``, or a customer created from ``request["new_customer"]``. Raises
+    :class:`TicketError` for a closed ticket or an empty resolution, and the cadastre's error
+    when the new customer's data are refused (nothing is written).
+    """
+    resolution = (resolution or "").strip()
+    if not resolution:
+        raise TicketError(
+            "resolution_required", _("Write the answer to the customer."), field="resolution"
+        )
+    locked = _locked_open(ticket)
+    if granted and locked.kind == TicketKind.OWNERSHIP_CHANGE:
+        _holder_change(locked)
+    locked.status = TicketStatus.RESOLVED if granted else TicketStatus.REJECTED
+    locked.resolution = resolution
+    locked.closed_at = timezone.now()
+    locked.closed_by = user
+    locked.save(update_fields=["status", "resolution", "closed_at", "closed_by"])
+    _say(
+        locked,
+        _("Your request %(number)s was answered: %(resolution)s")
+        % {"number": locked.number, "resolution": resolution},
+        user=user,
+    )
+    return locked
+
+
+def _holder_change(ticket: Ticket) -> None:
+    data = ticket.request or {}
+    if data.get("customer_id"):
+        new = Customer.objects.filter(pk=data["customer_id"]).first()
+        if new is None:
+            raise TicketError(
+                "customer_unknown",
+                _("The new holder (customer %(id)s) does not exist.") % {"id": data["customer_id"]},
+                field="request",
+            )
+    elif isinstance(data.get("new_customer"), dict):
+        new = customer_create(**data["new_customer"])
+        ticket.request = {**data, "customer_id": new.pk}
+        ticket.save(update_fields=["request"])
+    else:
+        raise TicketError(
+            "new_holder_required",
+            _("Say who the new holder is (an existing customer or their data)."),
+            field="request",
+        )
+    service_account_update(account=ticket.account, customer=new)
+
+
+@transaction.atomic
+def ticket_cancel(*, ticket: Ticket, user, reason: str = "") -> Ticket:
+    """The customer withdrew the request (or it was opened by mistake)."""
+    locked = _locked_open(ticket)
+    locked.status = TicketStatus.CANCELLED
+    locked.closed_at = timezone.now()
+    locked.closed_by = user
+    locked.resolution = (reason or "").strip()
+    locked.save(update_fields=["status", "closed_at", "closed_by", "resolution"])
+    _say(locked, _("Your request %(number)s was cancelled.") % {"number": locked.number}, user=user)
+    return locked
+
+
+@transaction.atomic
+def contract_open(
+    *,
+    parcel: Parcel,
+    service_point,
+    account: dict,
+    user,
+    customer: Customer | None = None,
+    new_customer: dict | None = None,
+    channel: str = "counter",
+) -> Ticket:
+    """A new contract (contratación) in one transaction: the customer (given, or created from
+    ``new_customer``), the service account (``account``: number, use type, services, billing
+    cycle…) on ``parcel`` at ``service_point``, a new-connection order and a meter-installation
+    order at the point, and the ticket, resolved, that records it all. Anything refused —
+    customer data, the account (number taken, point far from the parcel…), an order — undoes
+    everything. First charges and the credit check belong to billing and collections.
+    """
+    if customer is None:
+        if not isinstance(new_customer, dict):
+            raise TicketError(
+                "customer_required", _("Give the customer or their data."), field="customer"
+            )
+        customer = customer_create(**new_customer)
+    opened = service_account_create(
+        customer=customer, parcel=parcel, service_point=service_point, **account
+    )
+    ticket = ticket_open(
+        kind=TicketKind.NEW_CONTRACT,
+        description=_("New contract: account %(account)s on parcel %(parcel)s.")
+        % {"account": opened.number, "parcel": parcel.cadastral_key},
+        user=user,
+        channel=channel,
+        customer=customer,
+        account=opened,
+        request={"account": opened.number},
+    )
+    orders = [
+        work_order_create(
+            kind=kind,
+            reason=_("%(kind)s for new account %(account)s (request %(number)s).")
+            % {
+                "kind": WorkOrderKind(kind).label,
+                "account": opened.number,
+                "number": ticket.number,
+            },
+            location=opened.service_point,
+            account=opened,
+            source=TICKET_SOURCE,
+            source_ref=f"{ticket.number}:{kind}",
+            user=user,
+        )
+        for kind in (WorkOrderKind.NEW_CONNECTION, WorkOrderKind.METER_INSTALL)
+    ]
+    ticket.work_order = orders[0]
+    ticket.request = {**ticket.request, "orders": [o.number for o in orders]}
+    ticket.save(update_fields=["work_order", "request"])
+    return ticket_resolve(
+        ticket=ticket,
+        user=user,
+        resolution=_(
+            "Contract signed: account %(account)s. Connection order %(connection)s and meter order %(meter)s."
+        )
+        % {"account": opened.number, "connection": orders[0].number, "meter": orders[1].number},
+    )

@@ -1,0 +1,262 @@
+"""Service-desk endpoints (under /api/orders/): tickets and their flows, and the 360° view of a
+customer. Views validate input, call orders.desk or a selector, and serialize."""
+
+from django.contrib.gis.geos import Point
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema, extend_schema_serializer
+from rest_framework import serializers
+from rest_framework.pagination import LimitOffsetPagination
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from cadastre.models import Customer, Parcel, ServiceAccount
+from cadastre.roll_services import RollError
+from core.api import domain_error_response, require_perms
+from gis_core.srid import WGS84
+from orders import desk
+from orders.models import Ticket, TicketChannel, TicketKind
+from orders.selectors import customer_overview
+
+COORD_DECIMALS = 6
+
+
+def _refused(error) -> Response:
+    if isinstance(error, RollError):
+        detail = {k: [str(m) for m in v] for k, v in error.message_dict.items()}
+        return Response(
+            {"code": "roll_refused", "field": next(iter(detail), None), "detail": detail},
+            status=400,
+        )
+    return domain_error_response(error, conflict_codes=("ticket_closed",))
+
+
+class TicketMessageSerializer(serializers.Serializer):
+    at = serializers.DateTimeField()
+    text = serializers.CharField()
+    public = serializers.BooleanField()
+    by = serializers.CharField(source="by.username")
+    sent_at = serializers.DateTimeField(allow_null=True)
+
+
+@extend_schema_serializer(component_name="TicketOutput")
+class TicketSerializer(serializers.ModelSerializer):
+    kind = serializers.CharField(read_only=True)
+    status = serializers.CharField(read_only=True)
+    kind_label = serializers.CharField(source="get_kind_display")
+    status_label = serializers.CharField(source="get_status_display")
+    account = serializers.CharField(source="account.number", default=None, allow_null=True)
+    customer = serializers.CharField(source="customer.__str__", default=None, allow_null=True)
+    work_order = serializers.CharField(source="work_order.number", default=None, allow_null=True)
+    late = serializers.BooleanField(source="is_late")
+    lonlat = serializers.SerializerMethodField()
+    messages = TicketMessageSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Ticket
+        fields = (
+            "id",
+            "number",
+            "kind",
+            "kind_label",
+            "status",
+            "status_label",
+            "channel",
+            "customer",
+            "account",
+            "description",
+            "request",
+            "work_order",
+            "created_at",
+            "due_at",
+            "late",
+            "closed_at",
+            "resolution",
+            "lonlat",
+            "messages",
+        )
+
+    def get_lonlat(self, obj) -> list[float] | None:
+        if obj.location is None:
+            return None
+        p = obj.location.transform(WGS84, clone=True)
+        return [round(p.x, COORD_DECIMALS), round(p.y, COORD_DECIMALS)]
+
+
+def _ticket(pk: int) -> Ticket:
+    return get_object_or_404(
+        Ticket.objects.select_related("account", "customer", "work_order").prefetch_related(
+            "messages__by"
+        ),
+        pk=pk,
+    )
+
+
+class TicketListApi(APIView):
+    """``GET``: tickets, newest first (``?status=&kind=&account=``); ``POST``: receive one."""
+
+    def get_permissions(self):
+        perm = "orders.add_ticket" if self.request.method == "POST" else "orders.view_ticket"
+        return [require_perms(perm)()]
+
+    @extend_schema_serializer(component_name="TicketOpenInput")
+    class InputSerializer(serializers.Serializer):
+        kind = serializers.ChoiceField(choices=TicketKind.choices)
+        description = serializers.CharField(max_length=4000)
+        channel = serializers.ChoiceField(choices=TicketChannel.choices, required=False)
+        account = serializers.CharField(required=False, help_text="account number")
+        customer = serializers.IntegerField(required=False)
+        parcel = serializers.CharField(required=False, help_text="cadastral key")
+        lon = serializers.FloatField(required=False, min_value=-180, max_value=180)
+        lat = serializers.FloatField(required=False, min_value=-90, max_value=90)
+        request = serializers.DictField(required=False)
+
+    @extend_schema(operation_id="tickets_list", responses=TicketSerializer(many=True))
+    def get(self, request):
+        qs = Ticket.objects.select_related("account", "customer", "work_order").prefetch_related(
+            "messages__by"
+        )
+        for name in ("status", "kind"):
+            if value := request.query_params.get(name):
+                qs = qs.filter(**{name: value})
+        if value := request.query_params.get("account"):
+            qs = qs.filter(account__number=value)
+        paginator = LimitOffsetPagination()
+        page = paginator.paginate_queryset(qs.order_by("-created_at", "-id"), request, view=self)
+        return paginator.get_paginated_response(TicketSerializer(page, many=True).data)
+
+    @extend_schema(
+        operation_id="tickets_open", request=InputSerializer, responses={201: TicketSerializer}
+    )
+    def post(self, request):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        account = customer = parcel = None
+        if v.get("account"):
+            account = get_object_or_404(ServiceAccount, number=v["account"])
+        if v.get("customer"):
+            customer = get_object_or_404(Customer, pk=v["customer"])
+        if v.get("parcel"):
+            parcel = get_object_or_404(Parcel, cadastral_key=v["parcel"])
+        location = Point(v["lon"], v["lat"], srid=WGS84) if "lon" in v and "lat" in v else None
+        try:
+            ticket = desk.ticket_open(
+                kind=v["kind"],
+                description=v["description"],
+                channel=v.get("channel", TicketChannel.COUNTER),
+                account=account,
+                customer=customer,
+                parcel=parcel,
+                location=location,
+                request=v.get("request"),
+                user=request.user,
+            )
+        except desk.TicketError as error:
+            return _refused(error)
+        return Response(TicketSerializer(_ticket(ticket.pk)).data, status=201)
+
+
+class TicketDetailApi(APIView):
+    permission_classes = [require_perms("orders.view_ticket")]
+
+    @extend_schema(operation_id="tickets_retrieve", responses=TicketSerializer)
+    def get(self, request, pk: int):
+        return Response(TicketSerializer(_ticket(pk)).data)
+
+
+class TicketActionApi(APIView):
+    """``POST`` an action on a ticket: ``message`` {text, public}, ``inspection`` {reason},
+    ``resolve`` {resolution, granted}, ``cancel`` {reason}."""
+
+    permission_classes = [require_perms("orders.change_ticket")]
+
+    @extend_schema_serializer(component_name="TicketActionInput")
+    class InputSerializer(serializers.Serializer):
+        text = serializers.CharField(required=False, allow_blank=True, max_length=4000)
+        public = serializers.BooleanField(required=False, default=True)
+        reason = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+        resolution = serializers.CharField(required=False, allow_blank=True, max_length=4000)
+        granted = serializers.BooleanField(required=False, default=True)
+
+    @extend_schema(
+        operation_id="tickets_action", request=InputSerializer, responses=TicketSerializer
+    )
+    def post(self, request, pk: int, action: str):
+        ticket = _ticket(pk)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        try:
+            if action == "message":
+                desk.ticket_message_add(
+                    ticket=ticket, text=v.get("text", ""), public=v["public"], user=request.user
+                )
+            elif action == "inspection":
+                desk.ticket_inspection_request(
+                    ticket=ticket, reason=v.get("reason", ""), user=request.user
+                )
+            elif action == "resolve":
+                desk.ticket_resolve(
+                    ticket=ticket,
+                    resolution=v.get("resolution", ""),
+                    granted=v["granted"],
+                    user=request.user,
+                )
+            elif action == "cancel":
+                desk.ticket_cancel(ticket=ticket, reason=v.get("reason", ""), user=request.user)
+            else:
+                return Response(
+                    {"code": "action_unknown", "field": None, "detail": action}, status=404
+                )
+        except (desk.TicketError, RollError) as error:
+            return _refused(error)
+        return Response(TicketSerializer(_ticket(pk)).data)
+
+
+class ContractApi(APIView):
+    """A new contract in one transaction (see orders.desk.contract_open)."""
+
+    permission_classes = [require_perms("orders.add_ticket", "cadastre.add_serviceaccount")]
+
+    @extend_schema_serializer(component_name="ContractInput")
+    class InputSerializer(serializers.Serializer):
+        parcel = serializers.CharField(help_text="cadastral key")
+        lon = serializers.FloatField(min_value=-180, max_value=180)
+        lat = serializers.FloatField(min_value=-90, max_value=90)
+        account = serializers.DictField(help_text="number, use_type, water, sewer, billing_cycle…")
+        customer = serializers.IntegerField(required=False)
+        new_customer = serializers.DictField(required=False)
+
+    @extend_schema(
+        operation_id="contract_open", request=InputSerializer, responses={201: TicketSerializer}
+    )
+    def post(self, request):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        parcel = get_object_or_404(Parcel, cadastral_key=v["parcel"])
+        customer = get_object_or_404(Customer, pk=v["customer"]) if v.get("customer") else None
+        try:
+            ticket = desk.contract_open(
+                parcel=parcel,
+                service_point=Point(v["lon"], v["lat"], srid=WGS84),
+                account=v["account"],
+                customer=customer,
+                new_customer=v.get("new_customer"),
+                user=request.user,
+            )
+        except (desk.TicketError, RollError) as error:
+            return _refused(error)
+        return Response(TicketSerializer(_ticket(ticket.pk)).data, status=201)
+
+
+class CustomerOverviewApi(APIView):
+    """The 360° view of a customer: accounts (with place, sectors, last readings and
+    consumption), open work orders and tickets."""
+
+    permission_classes = [require_perms("cadastre.view_customer", "orders.view_ticket")]
+
+    @extend_schema(operation_id="customer_overview", responses={200: dict})
+    def get(self, request, pk: int):
+        customer = get_object_or_404(Customer, pk=pk)
+        return Response(customer_overview(customer=customer, user=request.user))
