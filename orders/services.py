@@ -71,7 +71,7 @@ def _next_number(now) -> str:
     return f"OT-{year}-{value:06d}"
 
 
-def _storage_point(location) -> Point:
+def storage_point_of(location) -> Point:
     if not isinstance(location, GEOSGeometry) or location.geom_type != "Point":
         raise WorkOrderError(
             "location_invalid", _("The location must be a point."), field="location"
@@ -154,7 +154,7 @@ def work_order_create(
                 % {"account": account.number, "parcel": parcel.cadastral_key},
                 field="account",
             )
-    point = _storage_point(location)
+    point = storage_point_of(location)
 
     if source_ref:
         existing = _open_order(source, source_ref)
