@@ -61,7 +61,7 @@ def assignment_meters(*, assignment: ReadingAssignment) -> list[dict]:
             JOIN cadastre_parcel p ON p.id = a.parcel_id
             JOIN metering_meter m ON m.account_id = a.id AND m.status = 'installed'
             WHERE s.book_id = %(book)s AND a.billing_cycle = %(cycle)s
-            ORDER BY a.number
+            ORDER BY s.reading_sequence NULLS LAST, a.number
             """,
             {
                 "period": assignment.period_id,

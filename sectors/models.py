@@ -206,6 +206,10 @@ class AccountSectors(models.Model):
         verbose_name=_("tariff zone"),
     )
     assigned_at = models.DateTimeField(_("assigned at"))
+    # Position of the account in its book's reading order, written only when a route plan is
+    # published (``routing.services.plan_publish``); NULL reads after the sequenced accounts,
+    # by account number (``metering.selectors.assignment_meters``).
+    reading_sequence = models.IntegerField(_("reading sequence"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("account sectors")

@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "cadastre",
     "sectors",
     "metering",
+    "routing",
     "billing",
     "orders",
     "network",
