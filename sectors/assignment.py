@@ -128,9 +128,10 @@ _DIFFERS = (
 _EVENT_SQL = """
     INSERT INTO sectors_accountsectorsevent
            (pgh_created_at, pgh_label, pgh_obj_id, pgh_context_id, account_id, zone_id,
-            sector_id, book_id, dma_id, tariff_zone_id, assigned_at)
+            sector_id, book_id, dma_id, tariff_zone_id, assigned_at, reading_sequence)
     SELECT now(), w.label, w.account_id, (SELECT _pgh_attach_context()), w.account_id,
-           w.zone_id, w.sector_id, w.book_id, w.dma_id, w.tariff_zone_id, w.assigned_at
+           w.zone_id, w.sector_id, w.book_id, w.dma_id, w.tariff_zone_id, w.assigned_at,
+           w.reading_sequence
       FROM written w
 """
 
@@ -144,7 +145,10 @@ _INSERT_SQL = f"""
         ON CONFLICT (account_id) DO UPDATE
            SET zone_id = EXCLUDED.zone_id, sector_id = EXCLUDED.sector_id,
                book_id = EXCLUDED.book_id, dma_id = EXCLUDED.dma_id,
-               tariff_zone_id = EXCLUDED.tariff_zone_id, assigned_at = EXCLUDED.assigned_at
+               tariff_zone_id = EXCLUDED.tariff_zone_id, assigned_at = EXCLUDED.assigned_at,
+               reading_sequence = CASE
+                   WHEN sectors_accountsectors.book_id IS DISTINCT FROM EXCLUDED.book_id
+                   THEN NULL ELSE sectors_accountsectors.reading_sequence END
          WHERE {_DIFFERS}
         RETURNING sectors_accountsectors.*,
                   CASE WHEN sectors_accountsectors.xmax = 0 THEN 'insert' ELSE 'update' END
@@ -152,11 +156,15 @@ _INSERT_SQL = f"""
 """  # noqa: S608  (constants of this module)
 
 # Rows that exist and differ: a plain UPDATE … FROM (an upsert would first try, and fail, to
-# insert each of them).
+# insert each of them). An account that changes book loses its place in the old book's
+# published reading order (routing.services.plan_publish): it is read after the sequenced ones
+# until the next plan.
 _UPDATE_SQL = """
         UPDATE sectors_accountsectors s
            SET zone_id = c.zone_id, sector_id = c.sector_id, book_id = c.book_id,
-               dma_id = c.dma_id, tariff_zone_id = c.tariff_zone_id, assigned_at = now()
+               dma_id = c.dma_id, tariff_zone_id = c.tariff_zone_id, assigned_at = now(),
+               reading_sequence = CASE WHEN s.book_id IS DISTINCT FROM c.book_id
+                                       THEN NULL ELSE s.reading_sequence END
           FROM sectors_tmp_changed c
          WHERE c.account_id = s.account_id AND NOT c.is_new
         RETURNING s.*, 'update' AS label

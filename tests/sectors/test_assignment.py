@@ -7,7 +7,7 @@ from django.db import connection
 from sectors.assignment import assign_accounts, assign_all
 from sectors.models import AccountSectors
 from sectors.selectors import unassigned_accounts, unassigned_counts
-from tests.sectors.factories import accounts_at, build_town
+from tests.sectors.factories import accounts_at, build_town, pt
 
 pytestmark = pytest.mark.django_db
 
@@ -150,3 +150,26 @@ def test_an_account_opened_or_moved_through_the_roll_services_is_assigned_at_onc
     other = ParcelFactory(geom=square(pt(100, 600).x - 10, pt(100, 600).y - 10, 20))
     service_account_update(account=account, parcel=other, service_point=pt(100, 600))
     assert AccountSectors.objects.get(account=account).book_id == town.b2.pk
+
+
+@pytest.mark.django_db
+def test_an_account_moved_to_another_book_leaves_the_old_books_reading_order():
+    from sectors.models import AccountSectors
+
+    town = build_town()
+    (account,) = accounts_at([(100, 100)])  # in book B1
+    assign_accounts(account_ids=[account.pk])
+    AccountSectors.objects.filter(pk=account.pk).update(reading_sequence=7)
+    account.service_point = pt(100, 900)  # now in book B2
+    account.save(update_fields=["service_point"])
+    assign_accounts(account_ids=[account.pk])
+    row = AccountSectors.objects.get(pk=account.pk)
+    assert row.book == town.b2 and row.reading_sequence is None
+    # The engine's own history row records the move as it is: new book, no place in it.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT book_id, reading_sequence FROM sectors_accountsectorsevent"
+            " WHERE pgh_obj_id = %s ORDER BY pgh_id DESC LIMIT 1",
+            [account.pk],
+        )
+        assert cursor.fetchone() == (town.b2.pk, None)
