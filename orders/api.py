@@ -12,7 +12,8 @@ from django.contrib.gis.geos import Point
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema, extend_schema_serializer
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer
 from rest_framework import serializers
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
@@ -372,3 +373,50 @@ class PerformanceApi(APIView):
             until=local_midnight(v["until"]) if v.get("until") else None,
         )
         return Response(self.OutputSerializer(rows, many=True).data)
+
+
+class CrewDayApi(APIView):
+    """The order in which a crew should visit its open orders today (or ``?day=``), planned on
+    the streets by the route engine (see orders.planning)."""
+
+    permission_classes = [require_perms("orders.dispatch_workorder")]
+
+    @extend_schema_serializer(component_name="CrewDayStop")
+    class StopSerializer(serializers.Serializer):
+        number = serializers.CharField()
+        kind = serializers.CharField()
+        arrival = serializers.DateTimeField()
+
+    @extend_schema_serializer(component_name="CrewDayPlan")
+    class OutputSerializer(serializers.Serializer):
+        day = serializers.DateField()
+        shift = serializers.ListField(child=serializers.DateTimeField())
+        stops = serializers.ListField(child=serializers.DictField())
+        km = serializers.FloatField()
+        travel_minutes = serializers.FloatField()
+        service_minutes = serializers.FloatField()
+        left = serializers.ListField(child=serializers.CharField())
+        solver = serializers.DictField()
+
+    @extend_schema(
+        operation_id="orders_crew_day",
+        parameters=[OpenApiParameter("day", OpenApiTypes.DATE, required=False)],
+        responses=OutputSerializer,
+    )
+    def get(self, request, code: str):
+        from orders.planning import crew_day_plan
+
+        crew = get_object_or_404(Crew, code=code)
+        day = request.query_params.get("day")
+        try:
+            day = dt.date.fromisoformat(day) if day else None
+        except ValueError:
+            return work_order_error_response(
+                WorkOrderError("day_invalid", _("Write the day as 2026-11-30."), field="day")
+            )
+        try:
+            plan = crew_day_plan(crew=crew, day=day)
+        except WorkOrderError as error:
+            return work_order_error_response(error)
+        stops = [self.StopSerializer(s).data for s in plan["stops"]]
+        return Response({**self.OutputSerializer(plan).data, "stops": stops})

@@ -119,6 +119,8 @@ class WorkOrderType(models.Model):
         verbose_name=_("required completion data"),
     )
     photos_required = models.PositiveSmallIntegerField(_("photos required"), default=0)
+    # Time on site, for planning a crew's day (orders.planning).
+    service_minutes = models.PositiveSmallIntegerField(_("minutes on site"), default=45)
     materials = models.ManyToManyField(
         Material, blank=True, related_name="+", verbose_name=_("material checklist")
     )

@@ -23,7 +23,7 @@ from django.utils import timezone
 MAX_DAYS = 3660  # a calendar without working days must not loop forever
 
 
-def _working_window() -> tuple[dt.time, dt.time]:
+def working_window() -> tuple[dt.time, dt.time]:
     start, end = getattr(settings, "CAUDAL_WORKING_HOURS", ("08:00", "17:00"))
     return dt.time.fromisoformat(start), dt.time.fromisoformat(end)
 
@@ -44,7 +44,7 @@ def due_at(*, start: dt.datetime, hours: int, working_hours: bool, holidays=None
 
         holidays = set(Holiday.objects.values_list("day", flat=True))
     zone = timezone.get_default_timezone()
-    opens, closes = _working_window()
+    opens, closes = working_window()
     days = _working_days()
     remaining = dt.timedelta(hours=hours)
     local = timezone.localtime(start, zone)

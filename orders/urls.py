@@ -4,6 +4,7 @@ from django.urls import path
 
 from orders import desk_api
 from orders.api import (
+    CrewDayApi,
     CrewListApi,
     PerformanceApi,
     WorkOrderAssignApi,
@@ -20,6 +21,7 @@ urlpatterns = [
     path("new/", WorkOrderCreateApi.as_view(), name="work-order-create"),
     path("types/", WorkOrderTypeListApi.as_view(), name="work-order-types"),
     path("crews/", CrewListApi.as_view(), name="crews"),
+    path("crews/<str:code>/day/", CrewDayApi.as_view(), name="crew-day"),
     path("performance/", PerformanceApi.as_view(), name="performance"),
     path("<int:pk>/", WorkOrderDetailApi.as_view(), name="work-order-detail"),
     path("<int:pk>/assign/", WorkOrderAssignApi.as_view(), name="work-order-assign"),

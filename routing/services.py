@@ -734,6 +734,8 @@ def visits_plan(
         depot_distance_m=(net.pairs(o, idx), net.pairs(idx, o)),
         time_windows=windows,
         shift_s=shift_s,
+        # The shift bounds each route's work even when no visit has a time window.
+        max_route_s=shift_s,
         balance_tolerance=None,
         drop_penalty=10_000_000 if optional else None,
         minimize="duration",

@@ -143,4 +143,8 @@ ES_MX = {
     "Non-revenue water, latest measured month": "Agua no facturada, último mes medido",
     "Orders closed within their SLA, last 30 days": "Órdenes cerradas en plazo, últimos 30 días",
     "Readings waiting for review": "Lecturas por revisar",
+    # crew days (orders/planning.py)
+    "Crew %(crew)s has no open work orders.": "La cuadrilla %(crew)s no tiene órdenes de trabajo abiertas.",
+    "Write the day as 2026-11-30.": "Escriba el día como 2026-11-30.",
+    "minutes on site": "minutos en sitio",
 }
