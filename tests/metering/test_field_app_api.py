@@ -385,8 +385,11 @@ def test_service_worker_is_served_at_the_app_scope(client):
     assert "importScripts(" in body
     assert "/static/js/field-sw.js" in body
     config = json.loads(body.split("self.FIELD_SW = ", 1)[1].split(";\n", 1)[0])
-    assert reverse("field:app") in config["precache"]
+    # Both pages are shells (cached on install if the user may open them, see field-sw.js);
+    # the static files are precached for everyone.
+    assert config["shells"] == [reverse("field:app"), reverse("field:orders")]
     assert "/static/vendor/leaflet/leaflet.js" in config["precache"]
+    assert "/static/js/field-orders.js" in config["precache"]
     # Same files, same worker: browsers reinstall only when something changed.
     assert client.get(reverse("field:service-worker")).content == response.content
 
