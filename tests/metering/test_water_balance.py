@@ -1,6 +1,7 @@
 """metering.water_balance: system input from macrometers, billed consumption, NRW per district."""
 
 import datetime as dt
+import io
 from decimal import Decimal
 
 import pytest
@@ -161,3 +162,21 @@ def test_a_month_must_be_written_year_dash_month(text):
 
 def test_months_parse_to_their_first_day():
     assert parse_month(" 2025-03 ") == MARCH
+
+
+def test_the_nightly_task_and_command_compute_a_given_month(crafted):
+    from django.core.management import call_command
+
+    from metering.tasks import water_balance_task
+
+    assert water_balance_task("2025-03") == {"2025-03": 2}
+    out = io.StringIO()
+    call_command("water_balance", "--month", "2025-03", stdout=out)
+    assert out.getvalue().strip() == "2025-03: 0 district(s) changed"
+
+
+def test_the_nightly_schedule_is_installed():
+    from django_celery_beat.models import PeriodicTask
+
+    task = PeriodicTask.objects.get(task="metering.water_balance")
+    assert (task.crontab.hour, task.crontab.minute) == ("3", "15")
