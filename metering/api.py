@@ -11,8 +11,9 @@ endpoints (readings, review), which refuse meter readers (``selectors.can_see_ex
 
 import io
 
-from django.http import HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
@@ -206,6 +207,8 @@ class ReadingOutputSerializer(serializers.ModelSerializer):
     observation_label = serializers.SerializerMethodField()
     position = serializers.SerializerMethodField()
     expected = serializers.SerializerMethodField()
+    # Photos of people's homes are not public media: the URL is the permission-checked view.
+    photo = serializers.SerializerMethodField()
 
     class Meta:
         model = Reading
@@ -248,6 +251,9 @@ class ReadingOutputSerializer(serializers.ModelSerializer):
 
     def get_position(self, obj) -> list | None:
         return _lonlat(obj.position)
+
+    def get_photo(self, obj) -> str | None:
+        return reverse("metering:reading-photo-file", args=[obj.pk]) if obj.photo else None
 
     def get_expected(self, obj) -> dict | None:
         values = self.context.get("expected", {}).get(obj.pk)
@@ -376,6 +382,21 @@ class ReviewDecisionApi(APIView):
             pk=reading.pk
         )
         return Response(ReadingOutputSerializer(reading).data)
+
+
+class ReadingPhotoFileApi(APIView):
+    """The photo of a reading, for office staff (never public media: it shows a home)."""
+
+    permission_classes = [require_perms("metering.view_reading", office=True)]
+
+    @extend_schema(responses={(200, "image/jpeg"): OpenApiTypes.BINARY})
+    def get(self, request, pk: int):
+        reading = get_object_or_404(Reading, pk=pk)
+        if not reading.photo:
+            raise Http404
+        response = FileResponse(reading.photo.open("rb"), content_type="image/jpeg")
+        response["Cache-Control"] = "private, max-age=3600"
+        return response
 
 
 # --- Bulk files ----------------------------------------------------------------------------

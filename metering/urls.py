@@ -11,6 +11,11 @@ urlpatterns = [
     path("observations/", api.ObservationListApi.as_view(), name="observations"),
     path("rejection-codes/", api.RejectionCodesApi.as_view(), name="rejection-codes"),
     path("readings/", api.ReadingListApi.as_view(), name="readings"),
+    path(
+        "readings/<int:pk>/photo.jpg",
+        api.ReadingPhotoFileApi.as_view(),
+        name="reading-photo-file",
+    ),
     path("review/", api.ReviewQueueApi.as_view(), name="review-queue"),
     path("review/<int:pk>/", api.ReviewDecisionApi.as_view(), name="review-decision"),
     path("files/", api.FileUploadApi.as_view(), name="file-upload"),

@@ -10,6 +10,7 @@ import datetime as dt
 
 from django.contrib.gis.geos import Point
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
@@ -53,6 +54,7 @@ class WorkOrderOutputSerializer(serializers.ModelSerializer):
     crew = serializers.CharField(source="crew.code", default=None, allow_null=True)
     result = serializers.CharField(source="result.code", default=None, allow_null=True)
     late = serializers.BooleanField(source="is_late")
+    attachments = serializers.SerializerMethodField()
 
     class Meta:
         model = WorkOrder
@@ -84,9 +86,16 @@ class WorkOrderOutputSerializer(serializers.ModelSerializer):
             "result",
             "completion",
             "conflict",
+            "attachments",
             "cancelled_at",
             "cancel_reason",
         )
+
+    def get_attachments(self, obj) -> list[dict]:
+        return [
+            {"kind": a.kind, "url": reverse("orders:attachment-file", args=[a.pk])}
+            for a in obj.attachments.all()
+        ]
 
     def get_lonlat(self, obj) -> list[float]:
         point = getattr(obj, "location_wgs84", None)
@@ -420,3 +429,23 @@ class CrewDayApi(APIView):
             return work_order_error_response(error)
         stops = [self.StopSerializer(s).data for s in plan["stops"]]
         return Response({**self.OutputSerializer(plan).data, "stops": stops})
+
+
+class AttachmentFileApi(APIView):
+    """A photo or signature of a work order, for who may read orders (never public media)."""
+
+    permission_classes = [require_perms("orders.view_workorderattachment")]
+
+    @extend_schema(
+        operation_id="orders_attachment_file", responses={(200, "image/*"): OpenApiTypes.BINARY}
+    )
+    def get(self, request, pk: int):
+        from django.http import FileResponse
+
+        from orders.models import WorkOrderAttachment
+
+        attachment = get_object_or_404(WorkOrderAttachment, pk=pk)
+        kind = "image/png" if attachment.image.name.lower().endswith(".png") else "image/jpeg"
+        response = FileResponse(attachment.image.open("rb"), content_type=kind)
+        response["Cache-Control"] = "private, max-age=3600"
+        return response

@@ -10,9 +10,13 @@ def work_order_list(
     *, status: str | None = None, kind: str | None = None, source: str | None = None
 ):
     """Work orders, newest first, with their location in WGS 84 (``location_wgs84``)."""
-    qs = WorkOrder.objects.select_related(
-        "parcel", "account", "created_by", "kind", "crew", "result"
-    ).annotate(location_wgs84=Transform("location", WGS84))
+    qs = (
+        WorkOrder.objects.select_related(
+            "parcel", "account", "created_by", "kind", "crew", "result"
+        )
+        .prefetch_related("attachments")
+        .annotate(location_wgs84=Transform("location", WGS84))
+    )
     if status:
         qs = qs.filter(status=status)
     if kind:

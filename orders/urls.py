@@ -4,6 +4,7 @@ from django.urls import path
 
 from orders import desk_api
 from orders.api import (
+    AttachmentFileApi,
     CrewDayApi,
     CrewListApi,
     PerformanceApi,
@@ -26,6 +27,7 @@ urlpatterns = [
     path("<int:pk>/", WorkOrderDetailApi.as_view(), name="work-order-detail"),
     path("<int:pk>/assign/", WorkOrderAssignApi.as_view(), name="work-order-assign"),
     path("<int:pk>/cancel/", WorkOrderCancelApi.as_view(), name="work-order-cancel"),
+    path("attachments/<int:pk>/", AttachmentFileApi.as_view(), name="attachment-file"),
     # The service desk.
     path("tickets/", desk_api.TicketListApi.as_view(), name="tickets"),
     path("tickets/<int:pk>/", desk_api.TicketDetailApi.as_view(), name="ticket-detail"),

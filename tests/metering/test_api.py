@@ -146,3 +146,20 @@ def test_the_observation_catalog_is_translated(client, periods, lector):
     labels = {o["code"]: o["label"] for o in response.json()}
     assert labels["no_access"] == "Sin acceso"
     assert labels["dog"] == "Perro"
+
+
+def test_a_readings_photo_is_served_to_office_staff_only(client, periods, lector):
+    m = meter()
+    cid = str(uuid.uuid4())
+    sync(lector, item(m, 100, local(2025, 1, 10), client_id=cid, photo=True))
+    client.force_login(lector)
+    client.post("/api/metering/readings/photo/", {"client_id": cid, "photo": jpeg()})
+    reading = Reading.objects.get(client_id=cid)
+    clerk = UserFactory(username="oficina", roles=[roles.BILLING_CLERK])
+    client.force_login(clerk)
+    (row,) = client.get("/api/metering/readings/", {"meter_id": m.pk}).json()["results"]
+    assert row["photo"] == f"/api/metering/readings/{reading.pk}/photo.jpg"
+    served = client.get(row["photo"])
+    assert served.status_code == 200 and b"".join(served.streaming_content)[:2] == b"\xff\xd8"
+    client.force_login(lector)  # readers take photos; they do not browse them
+    assert client.get(row["photo"]).status_code == 403

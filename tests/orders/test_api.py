@@ -172,3 +172,19 @@ def test_performance_by_crew_counts_sla_first_time_fix_and_efficacy(client):
     assert row["efficacy_pct"] == "50.0"
     assert row["done_per_crew_day"] == "1.00"
     assert client.get("/api/orders/performance/", {"by": "colour"}).status_code == 400
+
+
+def test_order_photos_are_served_only_to_who_may_read_orders(client):
+    c = crew()
+    worker = member(c)
+    o = assigned(c=c)
+    from orders.services import work_order_attachment_add
+
+    work_order_attachment_add(order=o, kind="photo", client_id=new_id(), image=jpeg(), user=worker)
+    client.force_login(dispatcher())
+    (attachment,) = client.get(f"/api/orders/{o.pk}/").json()["attachments"]
+    photo = client.get(attachment["url"])
+    assert photo.status_code == 200 and photo["Content-Type"] == "image/jpeg"
+    assert b"".join(photo.streaming_content)[:2] == b"\xff\xd8"  # a JPEG
+    client.logout()
+    assert client.get(attachment["url"]).status_code in (401, 403)
