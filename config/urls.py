@@ -18,6 +18,7 @@ urlpatterns = [
     path("api/sectors/", include("sectors.urls")),
     path("api/metering/", include("metering.urls")),
     path("api/kpis/", include("core.kpis_api")),
+    path("api/billing/", include("billing.urls")),
     path("api/routing/", include("routing.urls")),
     path("sectors/", include("sectors.page_urls")),
     path("routes/", include("routing.page_urls")),
