@@ -19,6 +19,16 @@ def account_balance(*, account, at: dt.datetime | None = None) -> Decimal:
     return entries.aggregate(total=Sum("amount"))["total"] or Decimal("0.00")
 
 
+def account_balances(*, account_ids) -> dict[int, Decimal]:
+    """Balances of several accounts in one aggregate (accounts without entries are absent)."""
+    return dict(
+        LedgerEntry.objects.filter(account_id__in=list(account_ids))
+        .values_list("account_id")
+        .annotate(total=Sum("amount"))
+        .values_list("account_id", "total")
+    )
+
+
 def account_statement(*, account, limit: int = 200):
     """The account's ledger entries, newest first."""
     return LedgerEntry.objects.filter(account_id=getattr(account, "pk", account)).order_by(

@@ -1,5 +1,7 @@
 """Reads of work orders."""
 
+from decimal import Decimal
+
 from django.contrib.gis.db.models.functions import Transform
 
 from gis_core.srid import WGS84
@@ -145,6 +147,9 @@ def customer_overview(*, customer, user) -> dict:
         .order_by("number")
     )
     ids = [a.pk for a in accounts]
+    from billing.selectors import account_balances
+
+    balances = account_balances(account_ids=ids)
     meters = {
         m.account_id: m
         for m in Meter.objects.filter(account_id__in=ids, status=MeterStatus.INSTALLED)
@@ -159,8 +164,8 @@ def customer_overview(*, customer, user) -> dict:
                 bucket.append(
                     {
                         "captured_at": r.captured_at,
-                        "value": r.value,
-                        "consumption": r.consumption,
+                        "value": None if r.value is None else str(r.value),
+                        "consumption": None if r.consumption is None else str(r.consumption),
                         "status": r.status,
                     }
                 )
@@ -172,7 +177,9 @@ def customer_overview(*, customer, user) -> dict:
     ):
         bucket = consumption.setdefault(c.account_id, [])
         if len(bucket) < OVERVIEW_PERIODS:
-            bucket.append({"period": c.period.code, "volume_m3": c.volume_m3, "method": c.method})
+            bucket.append(
+                {"period": c.period.code, "volume_m3": str(c.volume_m3), "method": c.method}
+            )
 
     def sector(a, name):
         s = getattr(a, "sectors", None)
@@ -198,6 +205,8 @@ def customer_overview(*, customer, user) -> dict:
                 "sector": sector(a, "sector"),
                 "book": sector(a, "book"),
                 "dma": sector(a, "dma"),
+                # Money and volumes as strings: JSON numbers are floats.
+                "balance": str(balances.get(a.pk, Decimal("0.00"))),
                 "meter": meters[a.pk].serial if a.pk in meters else None,
                 "last_readings": readings.get(a.pk, []),
                 "consumption": consumption.get(a.pk, []),

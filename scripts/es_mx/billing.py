@@ -186,4 +186,6 @@ ES_MX = {
     # kpis
     "Bills held for review": "Recibos retenidos para revisión",
     "Issued by the latest billing run": "Emitido por la última corrida de facturación",
+    # the map's info panel (billing/info.py)
+    "last bill": "último recibo",
 }

@@ -371,7 +371,7 @@ def test_info_needs_a_place_and_the_right_to_look_it_up(client, place):
 
 def test_info_sections_come_from_the_registry_in_order():
     keys = [s.key for s in info.registry.sections()]
-    assert keys[:5] == ["cadastre", "accounts", "meters", "water_balance", "orders"]
+    assert keys[:6] == ["cadastre", "accounts", "meters", "water_balance", "balance", "orders"]
     assert [s.order for s in info.registry.sections()] == sorted(
         s.order for s in info.registry.sections()
     )
