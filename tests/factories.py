@@ -57,7 +57,11 @@ class ParcelFactory(factory.django.DjangoModelFactory):
         model = Parcel
 
     block = factory.SubFactory(BlockFactory)
-    cadastral_key = factory.Sequence(lambda n: f"9999-001-{n:03d}")
+    # NNNN-NNN-NNN: the sequence spread over the three groups, so a long session (a thousand
+    # parcels and more) still makes keys of the right shape.
+    cadastral_key = factory.Sequence(
+        lambda n: f"{9000 + (n // 1_000_000) % 1000:04d}-{(n // 1000) % 1000:03d}-{n % 1000:03d}"
+    )
     land_use = LandUse.RESIDENTIAL
     address = "Calle Hidalgo 12"
     geom = factory.LazyFunction(lambda: square(ORIGIN_X + 20, ORIGIN_Y + 20, 10))

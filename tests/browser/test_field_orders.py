@@ -47,7 +47,8 @@ def phone(chromium, job):
 
 def wait_counts(page, **expected):
     condition = " && ".join(
-        f"document.querySelector('#field-status').dataset.{k} === '{v}'" for k, v in expected.items()
+        f"document.querySelector('#field-status').dataset.{k} === '{v}'"
+        for k, v in expected.items()
     )
     page.wait_for_function(condition, timeout=30_000)
 
@@ -92,7 +93,9 @@ def test_a_crew_member_closes_an_order_with_a_photo_offline_and_it_arrives_once(
     assert page.locator("#order-error").inner_text() != ""  # the note and photo are missing
     page.fill("#order-note", "Toma revisada, sin fuga")
     page.set_input_files("#order-photo", files=[camera_jpeg()])
-    page.wait_for_function("document.querySelector('#order-photo-count').textContent.includes('1 / 1')")
+    page.wait_for_function(
+        "document.querySelector('#order-photo-count').textContent.includes('1 / 1')"
+    )
     screenshot(page, "order-close")
     page.click("#order-save")
     page.locator("#order").wait_for(state="hidden")
@@ -109,9 +112,12 @@ def test_a_crew_member_closes_an_order_with_a_photo_offline_and_it_arrives_once(
     assert order.completion == {"note": "Toma revisada, sin fuga"}
     assert order.visits == 1
     assert WorkOrderAttachment.objects.filter(order=order, kind="photo").count() == 1
-    assert list(
-        WorkOrderStep.objects.filter(order=order).values_list("to_status", flat=True)
-    ) == ["assigned", "en_route", "in_progress", "done"]
+    assert list(WorkOrderStep.objects.filter(order=order).values_list("to_status", flat=True)) == [
+        "assigned",
+        "en_route",
+        "in_progress",
+        "done",
+    ]
     check_in = WorkOrderStep.objects.get(order=order, to_status="in_progress")
     assert check_in.position is not None  # the phone's GPS
     # The closed order leaves the list; sending again changes nothing.

@@ -31,7 +31,9 @@ def test_a_clarification_is_received_inspected_and_answered_through_the_api(desk
     assert body["status"] == "open" and body["kind_label"] == "Aclaración de recibo"
     assert "Recibimos su solicitud" in body["messages"][0]["text"]
     pk = body["id"]
-    inspected = desk.post(f"/api/orders/tickets/{pk}/inspection/", {}, content_type="application/json")
+    inspected = desk.post(
+        f"/api/orders/tickets/{pk}/inspection/", {}, content_type="application/json"
+    )
     assert inspected.json()["work_order"].startswith("OT-")
     answered = desk.post(
         f"/api/orders/tickets/{pk}/resolve/",
@@ -115,6 +117,8 @@ def test_open_tickets_are_a_map_layer(desk):
         content_type="application/json",
     )
     ticket = Ticket.objects.get()
-    got = features(desk.get(tile_url("open_tickets", *tile_of(ticket.location, 16))), "open_tickets")
+    got = features(
+        desk.get(tile_url("open_tickets", *tile_of(ticket.location, 16))), "open_tickets"
+    )
     assert got[ticket.pk]["number"] == ticket.number
     assert got[ticket.pk]["timeliness"] == "on_time"

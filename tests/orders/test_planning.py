@@ -78,4 +78,6 @@ def test_the_dispatcher_reads_the_plan_through_the_api(client, grid_crew):
     client.force_login(UserFactory(username="planeacion", roles=[roles.PLANNER]))
     body = client.get(f"/api/orders/crews/{grid_crew.code}/day/").json()
     assert len(body["stops"]) == 1 and body["left"] == []
-    assert client.get(f"/api/orders/crews/{grid_crew.code}/day/", {"day": "mañana"}).status_code == 400
+    assert (
+        client.get(f"/api/orders/crews/{grid_crew.code}/day/", {"day": "mañana"}).status_code == 400
+    )
