@@ -20,6 +20,7 @@ urlpatterns = [
     path("api/kpis/", include("core.kpis_api")),
     path("api/billing/", include("billing.urls")),
     path("api/routing/", include("routing.urls")),
+    path("api/network/", include("network.urls")),
     path("sectors/", include("sectors.page_urls")),
     path("routes/", include("routing.page_urls")),
     path("field/", include("metering.field_urls")),
