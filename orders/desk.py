@@ -349,3 +349,56 @@ def contract_open(
         )
         % {"account": opened.number, "connection": orders[0].number, "meter": orders[1].number},
     )
+
+
+@transaction.atomic
+def ticket_feasibility_answer(*, ticket: Ticket, user, max_m: float = 50.0) -> Ticket:
+    """Answer a feasibility request from the network layer: the nearest water main and sewer
+    to the request's place (distance, diameter) are written on the ticket
+    (``request["feasibility"]``) and the request is resolved — granted when both lie within
+    ``max_m`` metres, not granted (a network extension is needed) otherwise. Raises
+    :class:`TicketError` for another kind of request or one without a place."""
+    from network.selectors import feasibility
+
+    locked = _locked_open(ticket)
+    if locked.kind != TicketKind.FEASIBILITY:
+        raise TicketError(
+            "not_feasibility",
+            _("Only feasibility requests are answered from the network."),
+            field="kind",
+        )
+    if locked.location is None:
+        raise TicketError(
+            "place_required", _("The request has no place to study."), field="location"
+        )
+    found = feasibility(point=locked.location, max_m=max_m)
+
+    def described(item, label):
+        if item is None:
+            return _("no %(network)s within %(max)s m") % {"network": label, "max": int(max_m)}
+        return _("%(network)s %(code)s at %(distance)s m, %(diameter)s mm") % {
+            "network": label,
+            "code": item["code"],
+            "distance": item["distance_m"],
+            "diameter": item["diameter_mm"],
+        }
+
+    granted = found["water"] is not None and found["sewer"] is not None
+    locked.request = {
+        **locked.request,
+        "feasibility": {
+            key: None if item is None else {k: str(v) for k, v in item.items()}
+            for key, item in found.items()
+        }
+        | {"granted": granted, "max_m": max_m},
+    }
+    locked.save(update_fields=["request"])
+    summary = "; ".join(
+        (described(found["water"], _("water main")), described(found["sewer"], _("sewer")))
+    )
+    resolution = (
+        _("Feasible: %(summary)s.")
+        if granted
+        else _("Not feasible without extending the network: %(summary)s.")
+    ) % {"summary": summary}
+    return ticket_resolve(ticket=locked, user=user, resolution=resolution, granted=granted)

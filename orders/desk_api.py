@@ -166,7 +166,8 @@ class TicketDetailApi(APIView):
 
 class TicketActionApi(APIView):
     """``POST`` an action on a ticket: ``message`` {text, public}, ``inspection`` {reason},
-    ``resolve`` {resolution, granted}, ``cancel`` {reason}."""
+    ``resolve`` {resolution, granted}, ``cancel`` {reason}, ``feasibility`` (answered from the
+    network layer)."""
 
     permission_classes = [require_perms("orders.change_ticket")]
 
@@ -202,6 +203,8 @@ class TicketActionApi(APIView):
                     granted=v["granted"],
                     user=request.user,
                 )
+            elif action == "feasibility":
+                desk.ticket_feasibility_answer(ticket=ticket, user=request.user)
             elif action == "cancel":
                 desk.ticket_cancel(ticket=ticket, reason=v.get("reason", ""), user=request.user)
             else:

@@ -51,4 +51,12 @@ ES_MX = {
     "ticket number": "número de solicitud",
     "tickets": "solicitudes",
     "Open service requests": "Solicitudes de atención abiertas",
+    # feasibility answered from the network (orders.desk.ticket_feasibility_answer)
+    "%(network)s %(code)s at %(distance)s m, %(diameter)s mm": "%(network)s %(code)s a %(distance)s m, %(diameter)s mm",
+    "Feasible: %(summary)s.": "Factible: %(summary)s.",
+    "Not feasible without extending the network: %(summary)s.": "No factible sin ampliar la red: %(summary)s.",
+    "Only feasibility requests are answered from the network.": "Solo las solicitudes de factibilidad se responden desde la red.",
+    "The request has no place to study.": "La solicitud no tiene un lugar que estudiar.",
+    "no %(network)s within %(max)s m": "sin %(network)s a menos de %(max)s m",
+    "water main": "red de agua",
 }

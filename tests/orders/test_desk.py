@@ -12,6 +12,7 @@ from orders.desk import (
     TicketError,
     contract_open,
     ticket_cancel,
+    ticket_feasibility_answer,
     ticket_inspection_request,
     ticket_message_add,
     ticket_open,
@@ -157,3 +158,40 @@ def test_a_cancelled_ticket_tells_the_customer(clerk):
     assert ticket.status == TicketStatus.CANCELLED
     assert ticket.messages.count() == 2
     assert timezone.is_aware(ticket.closed_at)
+
+
+def test_a_feasibility_request_is_answered_from_the_network_layer(clerk):
+    from tests.network.factories import pipe, pt, sewer
+
+    pipe("W-1", (0, 0), (200, 0), diameter=150)
+    sewer("S-1", (0, 30), (200, 30), diameter=300)
+    near = ticket_open(
+        kind="feasibility", description="Lote nuevo", location=pt(100, 10), user=clerk
+    )
+    near = ticket_feasibility_answer(ticket=near, user=clerk)
+    assert near.status == TicketStatus.RESOLVED
+    answer = near.request["feasibility"]
+    assert answer["granted"] is True
+    assert (
+        answer["water"]["code"],
+        answer["water"]["distance_m"],
+        answer["water"]["diameter_mm"],
+    ) == (
+        "W-1",
+        "10.00",
+        "150",
+    )
+    assert answer["sewer"]["distance_m"] == "20.00"
+    assert "W-1" in near.resolution and "S-1" in near.resolution
+    far = ticket_open(kind="feasibility", description="Rancho", location=pt(100, 400), user=clerk)
+    far = ticket_feasibility_answer(ticket=far, user=clerk)
+    assert far.status == TicketStatus.REJECTED
+    assert far.request["feasibility"]["water"] is None
+    assert "Not feasible" in far.resolution
+
+
+def test_only_feasibility_requests_are_answered_from_the_network(clerk):
+    ticket = ticket_open(kind="complaint", description="x", customer=CustomerFactory(), user=clerk)
+    with pytest.raises(TicketError) as refused:
+        ticket_feasibility_answer(ticket=ticket, user=clerk)
+    assert refused.value.code == "not_feasibility"
