@@ -124,10 +124,13 @@ def test_bbox_transforms_the_envelope_never_the_indexed_column(reader, two_place
         assert '"cadastre_parcel"."geom"' in where
         # Output may transform (SELECT list); the filter compares the stored column as is.
         assert "ST_Transform" not in where
-    # The planner can answer it from the GiST index on the stored column.
+    # The planner can answer it from the GiST index on the stored column: the filter alone, on
+    # the parcels alone (the joined query's plan also depends on the other tables' statistics,
+    # which earlier tests' demo cities leave behind).
+    predicate = re.search(r'ST_Intersects\("cadastre_parcel"\."geom", [^)]*\)', where).group(0)
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")
-        cursor.execute("EXPLAIN " + filtered[-1])
+        cursor.execute(f'EXPLAIN SELECT 1 FROM "cadastre_parcel" WHERE {predicate}')
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert re.search(r"Index Scan (using|on) cadastre_parcel_geom_\w*id", plan), plan
 
