@@ -44,11 +44,26 @@ def _test_media_removed():
 
 @pytest.fixture
 def celery_worker_process(settings):
-    """A real Celery worker on the test broker, stopped after the test."""
-    from config.celery import app
+    """A real Celery worker, stopped after the test, that works for this test run only: it
+    reads and writes this session's test database, consumes a queue named after this process
+    (other runs share the broker) — tasks sent during the test go there by default; the
+    queue is ``proc.queue`` — and answers pings under a node name of its own."""
+    from django.db import connection
 
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test"}
-    proc = subprocess.Popen(
+    from config.celery import app
+    from config.local_services import LOCAL_DATABASE_URL
+
+    base = os.environ.get("DATABASE_URL", LOCAL_DATABASE_URL)
+    queue = f"caudal-test-{os.getpid()}"
+    # "caudal-test@<host>.<pid>": recognisable as a test worker, unique to this run.
+    node = f"caudal-test@{os.uname().nodename}.{os.getpid()}"
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        "DATABASE_URL": base.rsplit("/", 1)[0] + "/" + connection.settings_dict["NAME"],
+        "CAUDAL_TEST_QUEUE": queue,
+    }
+    proc = subprocess.Popen(  # noqa: S603  (our own interpreter and arguments)
         [
             sys.executable,
             "-m",
@@ -59,7 +74,9 @@ def celery_worker_process(settings):
             "--pool=solo",
             "--loglevel=WARNING",
             "-n",
-            "caudal-test@%h",
+            node,
+            "-Q",
+            queue,
             "--without-heartbeat",
             "--without-mingle",
             "--without-gossip",
@@ -69,10 +86,13 @@ def celery_worker_process(settings):
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
+    proc.queue = queue
+    previous_queue = app.conf.task_default_queue
+    app.conf.task_default_queue = queue
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
-            if app.control.ping(timeout=0.5):
+            if app.control.ping(destination=[node], timeout=0.5):
                 break
             if proc.poll() is not None:
                 raise RuntimeError(f"celery worker exited: {proc.stderr.read().decode()[-2000:]}")
@@ -80,11 +100,13 @@ def celery_worker_process(settings):
             raise RuntimeError("celery worker did not answer a ping within 60 s")
         yield proc
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        app.conf.task_default_queue = previous_queue
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
 
 
 @contextmanager

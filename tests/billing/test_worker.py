@@ -24,8 +24,8 @@ def wait_for(predicate, timeout=60):
     raise AssertionError("timed out")
 
 
-def test_worker_killed_mid_run_and_resumed_equals_a_clean_run(billing_worker):
-    proc, queue = billing_worker
+def test_worker_killed_mid_run_and_resumed_equals_a_clean_run(celery_worker_process):
+    proc, queue = celery_worker_process, celery_worker_process.queue
     t = town()
     for i in range(150):
         kind = i % 5
@@ -63,8 +63,8 @@ def test_worker_killed_mid_run_and_resumed_equals_a_clean_run(billing_worker):
     assert (clean.bills_issued, clean.bills_held, clean.amount_issued) == totals
 
 
-def test_run_started_through_the_queue_finishes_in_the_worker(billing_worker):
-    _proc, queue = billing_worker
+def test_run_started_through_the_queue_finishes_in_the_worker(celery_worker_process):
+    queue = celery_worker_process.queue
     t = town()
     for i in range(5):
         add_account(t, m3=10 + i)

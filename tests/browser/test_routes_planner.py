@@ -8,7 +8,6 @@ from core import roles
 from sectors.models import AccountSectors
 from tests.factories import UserFactory
 from tests.routing.factories import book, meters_at, street_grid
-from tests.routing.worker import routing_worker  # noqa: F401 — a fixture
 
 pytestmark = [
     pytest.mark.browser,
@@ -28,7 +27,7 @@ def libro():
     return libro
 
 
-@pytest.mark.usefixtures("routing_worker")
+@pytest.mark.usefixtures("celery_worker_process")
 def test_planner_optimizes_moves_locks_and_publishes(page, live_server, libro):
     UserFactory(username="planeacion", roles=[roles.PLANNER])
     page.goto(f"{live_server.url}/login/?next=/routes/")

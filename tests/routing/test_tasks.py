@@ -8,7 +8,6 @@ import pytest
 from routing.models import OptimizationRun, RunStatus
 from routing.services import run_create
 from tests.routing.factories import book, meters_at, street_grid
-from tests.routing.worker import routing_worker  # noqa: F401 — a fixture
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
@@ -25,7 +24,7 @@ def wait_for(run_id: int, seconds: float) -> tuple[OptimizationRun, list[int]]:
     raise AssertionError(f"run {run_id} still {run.status} after {seconds} s")
 
 
-@pytest.mark.usefixtures("routing_worker")
+@pytest.mark.usefixtures("celery_worker_process")
 def test_a_worker_solves_the_run_and_stores_progress_and_plan():
     street_grid(5, 5)
     libro = book("LT")
@@ -45,7 +44,7 @@ def test_a_worker_solves_the_run_and_stores_progress_and_plan():
     assert time.monotonic() - started < 90
 
 
-@pytest.mark.usefixtures("routing_worker")
+@pytest.mark.usefixtures("celery_worker_process")
 def test_a_run_with_nothing_to_read_fails_with_a_message():
     street_grid(2, 2)
     libro = book("LV")
