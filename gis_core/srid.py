@@ -14,3 +14,30 @@ WEB_MERCATOR = 3857
 
 def storage_srid() -> int:
     return settings.CAUDAL_SRID
+
+
+def to_storage_point(point, *, error, field: str = "location"):
+    """``point`` (a GEOS point with an SRID, any CRS) in the storage CRS, as a new object.
+
+    Raises ``error`` (an app's :class:`core.errors.DomainError` subclass, so each app's API
+    answers its own errors) with code ``point_invalid`` for anything but one non-empty point,
+    ``srid_missing`` for a point without a coordinate system, ``srid_invalid`` for one GDAL
+    cannot convert — each message saying what to send instead, on ``field``.
+    """
+    from django.contrib.gis.gdal import GDALException
+    from django.contrib.gis.geos import GEOSException, GEOSGeometry
+    from django.utils.translation import gettext as _
+
+    if not isinstance(point, GEOSGeometry) or point.geom_type != "Point" or point.empty:
+        raise error("point_invalid", _("The location must be a point."), field=field)
+    if not point.srid:
+        raise error("srid_missing", _("The point has no coordinate system (SRID)."), field=field)
+    try:
+        return point.transform(storage_srid(), clone=True)
+    except (GDALException, GEOSException) as exc:
+        raise error(
+            "srid_invalid",
+            _("The point's coordinate system (SRID %(srid)s) cannot be converted.")
+            % {"srid": point.srid},
+            field=field,
+        ) from exc

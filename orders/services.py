@@ -14,14 +14,14 @@ milestone's time on the order; any other move is refused naming both states.
 
 from decimal import Decimal, InvalidOperation
 
-from django.contrib.gis.geos import GEOSGeometry, Point
+from django.contrib.gis.geos import Point
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.errors import DomainError
-from gis_core.srid import storage_srid
+from gis_core.srid import to_storage_point
 from orders import sla
 from orders.models import (
     COMPLETION_FIELDS,
@@ -72,22 +72,8 @@ def _next_number(now) -> str:
 
 
 def storage_point_of(location) -> Point:
-    if not isinstance(location, GEOSGeometry) or location.geom_type != "Point":
-        raise WorkOrderError(
-            "location_invalid", _("The location must be a point."), field="location"
-        )
-    if location.empty:
-        raise WorkOrderError("location_invalid", _("The location is empty."), field="location")
-    if not location.srid:
-        raise WorkOrderError(
-            "location_invalid",
-            _("The location has no coordinate system (SRID)."),
-            field="location",
-        )
-    point = location.clone()
-    if point.srid != storage_srid():
-        point.transform(storage_srid())
-    return point
+    """An order's place in the storage SRID (see :func:`gis_core.srid.to_storage_point`)."""
+    return to_storage_point(location, error=WorkOrderError, field="location")
 
 
 def _open_order(source: str, source_ref: str) -> WorkOrder | None:

@@ -5,7 +5,7 @@ import datetime as dt
 import pytest
 from django.utils import timezone, translation
 
-from orders.models import Crew, WorkOrderStatus, WorkOrderStep
+from orders.models import Crew, WorkOrder, WorkOrderStatus, WorkOrderStep
 from orders.services import (
     ALLOWED_TRANSITIONS,
     WorkOrderError,
@@ -15,7 +15,7 @@ from orders.services import (
     work_order_cancel,
     work_order_field_step,
 )
-from tests.orders.factories import assigned, crew, jpeg, member, new_id, order
+from tests.orders.factories import assigned, crew, dispatcher, jpeg, member, new_id, order
 
 pytestmark = pytest.mark.django_db
 S = WorkOrderStatus
@@ -112,8 +112,6 @@ def test_a_crew_without_the_skill_is_refused():
 
 
 def plumbers_user():
-    from tests.orders.factories import dispatcher
-
     return dispatcher()
 
 
@@ -216,3 +214,16 @@ def test_an_upload_sent_twice_is_stored_once():
     )
     assert first.pk == again.pk and o.attachments.count() == 1
     assert timezone.is_aware(first.uploaded_at)
+
+
+def test_an_order_at_a_point_in_an_unknown_coordinate_system_is_refused():
+    from django.contrib.gis.geos import Point
+
+    from orders.services import work_order_create
+
+    with pytest.raises(WorkOrderError) as refused:
+        work_order_create(
+            kind="inspection", reason="x", location=Point(1, 1, srid=999999), user=dispatcher()
+        )
+    assert (refused.value.code, refused.value.field) == ("srid_invalid", "location")
+    assert not WorkOrder.objects.exists()
