@@ -5,13 +5,12 @@ recursive query or a pgRouting function does in one statement what Python would 
 
 from dataclasses import dataclass, field
 
-from django.contrib.gis.gdal import GDALException
-from django.contrib.gis.geos import GEOSException, GEOSGeometry, Point
+from django.contrib.gis.geos import GEOSGeometry, Point
 from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
 from gis_core.sql import ewkb, fetchall, fetchone, geos
-from gis_core.srid import storage_srid
+from gis_core.srid import to_storage_point
 from network.models import NetworkError
 from network.topology import topology_ensure
 
@@ -24,25 +23,8 @@ FEASIBILITY_MAX_M = 500.0
 
 
 def storage_point(point, *, field_name: str = "point") -> Point:
-    """``point`` in the storage SRID; NetworkError when it is not a non-empty point with an
-    SRID."""
-    if not isinstance(point, GEOSGeometry) or point.geom_type != "Point" or point.empty:
-        raise NetworkError("point_invalid", _("The location must be a point."), field=field_name)
-    if not point.srid:
-        raise NetworkError(
-            "srid_missing", _("The point has no coordinate system (SRID)."), field=field_name
-        )
-    if point.srid != storage_srid():
-        try:
-            point = point.transform(storage_srid(), clone=True)
-        except (GDALException, GEOSException) as exc:
-            raise NetworkError(
-                "srid_invalid",
-                _("The point's coordinate system (SRID %(srid)s) cannot be converted.")
-                % {"srid": point.srid},
-                field=field_name,
-            ) from exc
-    return point
+    """``point`` in the storage SRID (see :func:`gis_core.srid.to_storage_point`)."""
+    return to_storage_point(point, error=NetworkError, field=field_name)
 
 
 # --- isolation trace ---------------------------------------------------------------------------
