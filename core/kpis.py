@@ -2,7 +2,8 @@
 
 An app registers a figure with :func:`kpi`: a stable key, a translated label, the group it
 belongs to on a dashboard, the permission that lets a user see it, its unit, and a function
-returning the current value (a number, or None when there is nothing to measure yet). The
+returning the current value (a number, or None when there is nothing to measure yet); money
+(unit ``mxn``) is answered as a decimal string, never through a float. The
 registry imports the apps' modules on first use, like the admin's autodiscovery; ``/api/kpis/``
 answers the figures a user may see. Each function is one cheap query: dashboards poll.
 """
@@ -84,6 +85,17 @@ def kpi(*, key: str, label, group, unit: str, permission: str | None = None, ord
     return decorate
 
 
+MONEY_UNITS = ("mxn",)
+
+
+def _json_value(value, *, unit: str):
+    if value is None:
+        return None
+    if unit in MONEY_UNITS:
+        return str(Decimal(value))
+    return value if isinstance(value, int) else float(value)
+
+
 def kpi_values(*, user) -> list[dict]:
     """The figures ``user`` may see, computed now, as JSON-ready dicts."""
     out = []
@@ -95,7 +107,9 @@ def kpi_values(*, user) -> list[dict]:
                 "label": str(item.label),
                 "group": str(item.group),
                 "unit": item.unit,
-                "value": None if value is None else float(value),
+                # Money (Decimal) as a string, never through a float; counts and percentages
+                # as JSON numbers.
+                "value": _json_value(value, unit=item.unit),
             }
         )
     return out

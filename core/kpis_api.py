@@ -19,7 +19,9 @@ class KpiListApi(APIView):
         label = serializers.CharField()
         group = serializers.CharField()
         unit = serializers.CharField()
-        value = serializers.FloatField(allow_null=True)
+        value = serializers.JSONField(
+            allow_null=True, help_text="a number; money (unit mxn) as a decimal string"
+        )
 
     @extend_schema(operation_id="kpi_list", responses=OutputSerializer(many=True))
     def get(self, request):

@@ -40,3 +40,12 @@ def test_a_meter_reader_sees_no_office_figures(client):
 
 def test_signed_out_visitors_get_nothing(client):
     assert client.get("/api/kpis/").status_code in (401, 403)
+
+
+def test_money_figures_are_decimal_strings_never_floats():
+    from decimal import Decimal
+
+    assert kpis._json_value(Decimal("1234567.89"), unit="mxn") == "1234567.89"
+    assert kpis._json_value(Decimal("22.5"), unit="pct") == 22.5
+    assert kpis._json_value(7, unit="count") == 7
+    assert kpis._json_value(None, unit="mxn") is None
