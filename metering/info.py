@@ -17,8 +17,8 @@ from gis_core.info import (
     display_number,
     section,
 )
-from metering.models import Meter, MeterStatus, Reading
-from metering.selectors import can_see_expected, water_balance_history
+from metering.models import Meter, MeterStatus
+from metering.selectors import can_see_expected, last_readings, water_balance_history
 from sectors.models import Dma
 
 LAST_READINGS = 3  # per meter: enough to see a trend or a jump at a glance
@@ -66,13 +66,7 @@ def meters_section(user, parcel) -> InfoContent | None:
 
 def _last_readings(meter_ids: list[int]) -> InfoTable:
     """The last readings of each meter, from one query over the meters' ids."""
-    readings = Reading.objects.raw(
-        """SELECT r.* FROM unnest(%s::bigint[]) m(id)
-           CROSS JOIN LATERAL (SELECT * FROM metering_reading x WHERE x.meter_id = m.id
-                               ORDER BY x.captured_at DESC, x.id DESC LIMIT %s) r
-           ORDER BY r.meter_id, r.captured_at DESC, r.id DESC""",
-        [meter_ids, LAST_READINGS],
-    ).prefetch_related("meter")
+    readings = last_readings(meter_ids=meter_ids, per_meter=LAST_READINGS)
     rows = [
         {
             "serial": r.meter.serial,

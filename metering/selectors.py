@@ -187,3 +187,19 @@ def water_balance_month(*, month) -> QuerySet:
 def water_balance_history(*, dma, months: int = 24) -> list:
     """The last ``months`` balances of a district, newest first."""
     return list(WaterBalance.objects.filter(dma=dma).order_by("-month")[:months])
+
+
+def last_readings(*, meter_ids, per_meter: int) -> list[Reading]:
+    """The last ``per_meter`` readings of each meter (newest first, meters in id order), from
+    one query: a LATERAL probe of the (meter, captured_at) index per meter, whatever the
+    readings' history length. Office data (status, flags): callers check
+    :func:`can_see_expected` first."""
+    return list(
+        Reading.objects.raw(
+            """SELECT r.* FROM unnest(%s::bigint[]) m(id)
+               CROSS JOIN LATERAL (SELECT * FROM metering_reading x WHERE x.meter_id = m.id
+                                   ORDER BY x.captured_at DESC, x.id DESC LIMIT %s) r
+               ORDER BY r.meter_id, r.captured_at DESC, r.id DESC""",
+            [sorted(meter_ids), per_meter],
+        ).prefetch_related("meter")
+    )

@@ -136,8 +136,8 @@ def customer_overview(*, customer, user) -> dict:
     the map, sectors, meter, last readings and consumption — readings only for users who may
     see them), open work orders and the last tickets. Balances come from billing's ledger."""
     from cadastre.models import ServiceAccount
-    from metering.models import AccountConsumption, Meter, MeterStatus, Reading
-    from metering.selectors import can_see_expected
+    from metering.models import AccountConsumption, Meter, MeterStatus
+    from metering.selectors import can_see_expected, last_readings
     from orders.models import Ticket
 
     accounts = list(
@@ -156,19 +156,17 @@ def customer_overview(*, customer, user) -> dict:
     }
     readings: dict[int, list] = {}
     if can_see_expected(user):
-        for r in Reading.objects.filter(account_id__in=ids).order_by("account_id", "-captured_at")[
-            : OVERVIEW_READINGS * max(1, len(ids)) * 4
-        ]:
-            bucket = readings.setdefault(r.account_id, [])
-            if len(bucket) < OVERVIEW_READINGS:
-                bucket.append(
-                    {
-                        "captured_at": r.captured_at,
-                        "value": None if r.value is None else str(r.value),
-                        "consumption": None if r.consumption is None else str(r.consumption),
-                        "status": r.status,
-                    }
-                )
+        # The installed meter's last readings (a swapped-out meter's are its own history).
+        by_meter = {m.pk: account_id for account_id, m in meters.items()}
+        for r in last_readings(meter_ids=list(by_meter), per_meter=OVERVIEW_READINGS):
+            readings.setdefault(by_meter[r.meter_id], []).append(
+                {
+                    "captured_at": r.captured_at,
+                    "value": None if r.value is None else str(r.value),
+                    "consumption": None if r.consumption is None else str(r.consumption),
+                    "status": r.status,
+                }
+            )
     consumption: dict[int, list] = {}
     for c in (
         AccountConsumption.objects.filter(account_id__in=ids)

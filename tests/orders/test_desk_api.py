@@ -122,3 +122,14 @@ def test_open_tickets_are_a_map_layer(desk):
     )
     assert got[ticket.pk]["number"] == ticket.number
     assert got[ticket.pk]["timeliness"] == "on_time"
+
+
+def test_the_360_view_shows_the_meters_last_three_readings(desk):
+    from tests.metering.factories import history, reader, year_periods
+
+    year_periods(2025)
+    account = ServiceAccountFactory(billing_cycle="1")
+    m = meter(account=account)
+    history(reader("lector-360"), m, [100, 110, 125, 131, 140])
+    (row,) = desk.get(f"/api/orders/customers/{account.customer_id}/overview/").json()["accounts"]
+    assert [r["value"] for r in row["last_readings"]] == ["140.000", "131.000", "125.000"]
