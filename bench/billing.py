@@ -153,7 +153,7 @@ def raw_seconds(periods) -> float:
     """The bare statements, every cycle, one transaction, rolled back."""
     from django.db import connection, transaction
 
-    from billing import services
+    from billing import run_sql, services
 
     elapsed = 0.0
     with transaction.atomic():
@@ -170,7 +170,7 @@ def raw_seconds(periods) -> float:
                     params,
                 )
                 started = time.perf_counter()
-                services._compute(cursor, params, "bench_scope")
+                run_sql.compute(cursor, params, "bench_scope")
                 cursor.execute(RAW_BILLS, params)
                 cursor.execute(RAW_LINES, params)
                 cursor.execute(RAW_LEDGER, params)
@@ -217,7 +217,6 @@ def main() -> int:
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM cadastre_serviceaccount WHERE status <> 'inactive'")
         accounts = cursor.fetchone()[0]
-        cursor.execute("SELECT count(*) FROM metering_accountconsumption")
         cursor.execute("ANALYZE")
     print(f"{accounts:,} accounts to bill in {len(periods)} cycles", flush=True)
 

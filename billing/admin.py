@@ -18,6 +18,7 @@ from billing.models import (
     TariffDiscount,
     TariffSet,
 )
+from core.admin import ReadOnlyAdmin
 
 
 class TariffInline(admin.StackedInline):
@@ -88,19 +89,8 @@ class HoldPolicyAdmin(admin.ModelAdmin):
     )
 
 
-class _ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(BillingRun)
-class BillingRunAdmin(_ReadOnlyAdmin):
+class BillingRunAdmin(ReadOnlyAdmin):
     list_display = (
         "pk",
         "cycle",
@@ -113,6 +103,7 @@ class BillingRunAdmin(_ReadOnlyAdmin):
         "amount_issued",
     )
     list_filter = ("status", "cycle")
+    list_select_related = ("cycle", "period")
 
 
 class BillLineInline(admin.TabularInline):
@@ -128,16 +119,17 @@ class BillLineInline(admin.TabularInline):
 
 
 @admin.register(Bill)
-class BillAdmin(_ReadOnlyAdmin):
+class BillAdmin(ReadOnlyAdmin):
     list_display = ("pk", "account", "period", "status", "hold_reason", "total", "due_date")
     list_filter = ("status", "hold_reason", "use_type")
+    list_select_related = ("account", "period")
     search_fields = ("account__number", "payment_reference")
     raw_id_fields = ("account",)
     inlines = [BillLineInline]
 
 
 @admin.register(LedgerEntry)
-class LedgerEntryAdmin(_ReadOnlyAdmin):
+class LedgerEntryAdmin(ReadOnlyAdmin):
     list_display = (
         "pk",
         "account",
@@ -148,5 +140,6 @@ class LedgerEntryAdmin(_ReadOnlyAdmin):
         "posted_at",
     )
     list_filter = ("concept", "document_type")
+    list_select_related = ("account",)
     search_fields = ("account__number",)
     raw_id_fields = ("account",)

@@ -15,8 +15,6 @@ import datetime as dt
 from decimal import Decimal
 from pathlib import Path
 
-from django.db import connection
-
 from billing import services
 from billing.models import (
     AccountDiscount,
@@ -34,6 +32,7 @@ from billing.models import (
 )
 from billing.tariff_io import tariff_file_load, tariff_set_parse
 from core.demo import DemoContext, demo_step
+from gis_core.sql import execute, fetchall
 from metering.models import ReadingPeriod
 from sectors.models import TariffZone
 
@@ -91,16 +90,17 @@ def build_billing(ctx: DemoContext) -> dict:
 
     cycles = {}
     for code in sorted({p.cycle for p in periods}):
-        with connection.cursor() as cursor:
-            # The sectors where most of the accounts of the cycle are.
-            cursor.execute(
+        # The sectors where most of the accounts of the cycle are.
+        sectors = [
+            row[0]
+            for row in fetchall(
                 """SELECT s.sector_id FROM sectors_accountsectors s
                      JOIN cadastre_serviceaccount a ON a.id = s.account_id
                     WHERE s.sector_id IS NOT NULL GROUP BY s.sector_id
                    HAVING count(*) FILTER (WHERE a.billing_cycle = %s) * 2 > count(*)""",
                 [code],
             )
-            sectors = [row[0] for row in cursor.fetchall()]
+        ]
         cycles[code] = services.billing_cycle_save(
             code=code, name=f"Ciclo {code}", months=1, areas=sectors
         )
@@ -115,16 +115,14 @@ def build_billing(ctx: DemoContext) -> dict:
             due_date=billing_date + dt.timedelta(days=15),
             cutoff_date=billing_date + dt.timedelta(days=45),
         )
-    with connection.cursor() as cursor:
-        cursor.execute(
-            """INSERT INTO billing_accountdiscount (account_id, code, valid_from, valid_to, reason)
-               SELECT id, 'retiree', %s, NULL, 'Credencial INAPAM (demo)'
-                 FROM cadastre_serviceaccount
-                WHERE use_type = 'domestic'
-                  AND ('x' || substr(md5(%s || ':retiree:' || id), 1, 8))::bit(32)::int %% 100 < 3""",
-            [spec.valid_from, str(ctx.seed)],
-        )
-        discounts = cursor.rowcount
+    discounts = execute(
+        """INSERT INTO billing_accountdiscount (account_id, code, valid_from, valid_to, reason)
+           SELECT id, 'retiree', %s, NULL, 'Credencial INAPAM (demo)'
+             FROM cadastre_serviceaccount
+            WHERE use_type = 'domestic'
+              AND ('x' || substr(md5(%s || ':retiree:' || id), 1, 8))::bit(32)::int %% 100 < 3""",
+        [spec.valid_from, str(ctx.seed)],
+    )
     runs = issued = held = 0
     by_cycle: dict[str, list] = {}
     for period in periods:

@@ -148,5 +148,11 @@ SELECT account_id, 90, 'rounding', NULL, 1, diff, diff, 0
 """
 
 
-def lines_sql() -> str:
-    return LINES_SQL
+def compute(cursor, params: dict, scope: str, where: str = "") -> None:
+    """``billing_in`` and ``billing_ln`` (rounding line included) for the accounts of ``scope``
+    (a table or sub-select with one column ``id``); ``where`` filters ``billing_in``'s accounts
+    (alias ``a``)."""
+    cursor.execute(DROP)
+    cursor.execute(IN_SQL.format(scope=scope, where=where), params)
+    cursor.execute(LINES_SQL, params)
+    cursor.execute(ROUNDING_SQL, params)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from django.db import connection
 from django.db.models import Sum
 
 from billing.models import Bill, BillStatus, LedgerEntry
+from gis_core.sql import fetchall, fetchone
 
 
 def account_balance(*, account, at: dt.datetime | None = None) -> Decimal:
@@ -41,22 +41,19 @@ def account_aging(*, account, on: dt.date) -> dict[str, Decimal]:
     negative entries) pay the oldest bills first. Keys: current, 1-30, 31-60, 61-90, 90+."""
     buckets = {k: Decimal("0.00") for k in ("current", "1-30", "31-60", "61-90", "90+")}
     account_id = getattr(account, "pk", account)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            """SELECT b.due_date, sum(l.amount)
-                 FROM billing_ledgerentry l
-                 JOIN billing_bill b ON l.document_type = 'bill' AND b.id = l.document_id
-                WHERE l.account_id = %s GROUP BY b.due_date HAVING sum(l.amount) > 0
-                ORDER BY b.due_date""",
-            [account_id],
-        )
-        owed = cursor.fetchall()
-        cursor.execute(
-            """SELECT coalesce(sum(amount), 0) FROM billing_ledgerentry
-                WHERE account_id = %s AND document_type <> 'bill'""",
-            [account_id],
-        )
-        credit = -cursor.fetchone()[0]
+    owed = fetchall(
+        """SELECT b.due_date, sum(l.amount)
+             FROM billing_ledgerentry l
+             JOIN billing_bill b ON l.document_type = 'bill' AND b.id = l.document_id
+            WHERE l.account_id = %s GROUP BY b.due_date HAVING sum(l.amount) > 0
+            ORDER BY b.due_date""",
+        [account_id],
+    )
+    credit = -fetchone(
+        """SELECT coalesce(sum(amount), 0) FROM billing_ledgerentry
+            WHERE account_id = %s AND document_type <> 'bill'""",
+        [account_id],
+    )[0]
     for due, amount in owed:
         applied = min(amount, max(credit, Decimal(0)))
         credit -= applied
@@ -87,14 +84,12 @@ def bills_held(*, run=None):
 def bill_lines_digest(*, period) -> str:
     """md5 of every line of the live bills of a period, by account (ids and times left out):
     two runs that billed the same accounts the same way have the same digest."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            """SELECT md5(coalesce(string_agg(concat_ws('|', b.account_id, b.status,
-                         b.hold_reason, b.previous_balance, b.total, b.payment_reference,
-                         l.seq, l.concept, l.quantity, l.unit_price, l.amount, l.tax),
-                         ';' ORDER BY b.account_id, l.seq), ''))
-                 FROM billing_bill b LEFT JOIN billing_billline l ON l.bill_id = b.id
-                WHERE b.period_id = %s AND b.status IN ('issued', 'held')""",
-            [getattr(period, "pk", period)],
-        )
-        return cursor.fetchone()[0]
+    return fetchone(
+        """SELECT md5(coalesce(string_agg(concat_ws('|', b.account_id, b.status,
+                     b.hold_reason, b.previous_balance, b.total, b.payment_reference,
+                     l.seq, l.concept, l.quantity, l.unit_price, l.amount, l.tax),
+                     ';' ORDER BY b.account_id, l.seq), ''))
+             FROM billing_bill b LEFT JOIN billing_billline l ON l.bill_id = b.id
+            WHERE b.period_id = %s AND b.status IN ('issued', 'held')""",
+        [getattr(period, "pk", period)],
+    )[0]

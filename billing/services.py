@@ -23,13 +23,14 @@ import datetime as dt
 from decimal import Decimal
 
 from django.db import DatabaseError, IntegrityError, connection, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from billing import pricing, run_sql
 from billing.errors import BillingError
 from billing.models import (
+    AccountDiscount,
     Bill,
     BillingCalendar,
     BillingCycle,
@@ -48,6 +49,7 @@ from billing.models import (
 )
 from billing.pricing import TariffSetSpec
 from cadastre.models import AccountStatus, ServiceAccount
+from gis_core.sql import execute
 from metering.models import ReadingPeriod
 from sectors.models import TariffZone
 
@@ -251,45 +253,38 @@ def ledger_reverse(*, entry: LedgerEntry, note: str = "") -> LedgerEntry:
         ) from None
 
 
-# SQL: ledger entries of bills (one per concept, VAT apart) from billing_ln lines of the bills
-# in billing_new with status issued.
-_LEDGER_FROM_NEW = """
+# SQL: the ledger entries of bills, one per concept (VAT apart), from their stored lines: what
+# the ledger says of a bill is what the bill shows. ``{bills}``: a sub-select of the bills'
+# ``id, account_id`` (the issued bills of a chunk, or one released or corrected bill).
+_POST_BILLS_SQL = """
 INSERT INTO billing_ledgerentry (account_id, document_type, document_id, concept, amount,
                                  posted_at, note)
-SELECT n.account_id, 'bill', n.id, l.concept, sum(l.amount), now(), ''
-  FROM billing_new n JOIN billing_ln l ON l.account_id = n.account_id
- WHERE n.status = 'issued'
- GROUP BY n.account_id, n.id, l.concept HAVING sum(l.amount) <> 0
+SELECT b.account_id, 'bill', b.id, l.concept, sum(l.amount), now(), ''
+  FROM ({bills}) b JOIN billing_billline l ON l.bill_id = b.id
+ GROUP BY b.account_id, b.id, l.concept HAVING sum(l.amount) <> 0
 UNION ALL
-SELECT n.account_id, 'bill', n.id, 'vat', sum(l.tax), now(), ''
-  FROM billing_new n JOIN billing_ln l ON l.account_id = n.account_id
- WHERE n.status = 'issued'
- GROUP BY n.account_id, n.id HAVING sum(l.tax) <> 0
+SELECT b.account_id, 'bill', b.id, 'vat', sum(l.tax), now(), ''
+  FROM ({bills}) b JOIN billing_billline l ON l.bill_id = b.id
+ GROUP BY b.account_id, b.id HAVING sum(l.tax) <> 0
 """
+_LEDGER_FROM_NEW = _POST_BILLS_SQL.format(
+    bills="SELECT id, account_id FROM billing_new WHERE status = 'issued'"
+)
 
 
 def _post_bill(bill: Bill) -> None:
     """Ledger entries of one bill from its lines (a released or corrected bill)."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            """INSERT INTO billing_ledgerentry (account_id, document_type, document_id, concept,
-                                                amount, posted_at, note)
-               SELECT %(account)s, 'bill', %(bill)s, concept, sum(amount), now(), ''
-                 FROM billing_billline WHERE bill_id = %(bill)s
-                GROUP BY concept HAVING sum(amount) <> 0
-               UNION ALL
-               SELECT %(account)s, 'bill', %(bill)s, 'vat', sum(tax), now(), ''
-                 FROM billing_billline WHERE bill_id = %(bill)s HAVING sum(tax) <> 0""",
-            {"account": bill.account_id, "bill": bill.pk},
-        )
+    execute(
+        _POST_BILLS_SQL.format(bills="SELECT id, account_id FROM billing_bill WHERE id = %(bill)s"),
+        {"bill": bill.pk},
+    )
 
 
 # --- billing runs -------------------------------------------------------------------------------
 
 
 def _lock_cycle(cycle_code: str) -> None:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [LOCK_CLASS, cycle_code])
+    execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [LOCK_CLASS, cycle_code])
 
 
 def _billable_accounts(cycle_code: str):
@@ -509,14 +504,6 @@ SELECT n.id, l.seq, l.concept, l.block, l.quantity, l.unit_price, l.amount, l.ta
 """
 
 
-def _compute(cursor, params: dict, scope: str, where: str = "") -> None:
-    """billing_in and billing_ln for the accounts of ``scope`` (see billing.run_sql)."""
-    cursor.execute(run_sql.DROP)
-    cursor.execute(run_sql.IN_SQL.format(scope=scope, where=where), params)
-    cursor.execute(run_sql.LINES_SQL, params)
-    cursor.execute(run_sql.ROUNDING_SQL, params)
-
-
 def _run_chunk(cursor, params: dict, cursor_id: int, chunk_size: int) -> tuple[int, int]:
     """Bill the next chunk after ``cursor_id``; returns (accounts in the chunk, last id)."""
     cursor.execute("DROP TABLE IF EXISTS billing_chunk")
@@ -533,7 +520,7 @@ def _run_chunk(cursor, params: dict, cursor_id: int, chunk_size: int) -> tuple[i
         return 0, cursor_id
     # Accounts with a live bill of the period are skipped (a re-run, a resumed chunk);
     # the unique constraint would refuse them anyway (ON CONFLICT DO NOTHING).
-    _compute(
+    run_sql.compute(
         cursor,
         params,
         "billing_chunk",
@@ -565,8 +552,9 @@ def billing_run_execute(*, run_id: int, max_chunks: int | None = None) -> Billin
     """Bill the run's accounts chunk by chunk from its cursor (what the Celery task calls).
 
     Returns when the run is done, cancelled, not runnable, or after ``max_chunks`` chunks
-    (tests use it to stop a run between chunks, as a crash would). A database error marks the
-    run ``failed`` (resume it) and is raised again."""
+    (tests use it to stop a run between chunks, as a crash would). A database error rolls the
+    chunk back whole, marks the run ``failed`` with a message saying where it stopped (resume
+    it) and is raised again."""
     with transaction.atomic():
         run = BillingRun.objects.select_for_update().get(pk=run_id)
         if run.status not in (RunStatus.PENDING, RunStatus.RUNNING):
@@ -598,7 +586,19 @@ def billing_run_execute(*, run_id: int, max_chunks: int | None = None) -> Billin
                     break
             chunks += 1
     except DatabaseError as exc:
-        BillingRun.objects.filter(pk=run_id).update(status=RunStatus.FAILED, error=str(exc)[:2000])
+        # The chunk's transaction rolled back whole: the run row still says where it stands.
+        done, total = BillingRun.objects.values_list("done_accounts", "total_accounts").get(
+            pk=run_id
+        )
+        detail = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        BillingRun.objects.filter(pk=run_id).update(
+            status=RunStatus.FAILED,
+            error=_(
+                "Billing stopped after %(done)s of %(total)s accounts; nothing of the failed "
+                "chunk was written. Resume the run once the cause is fixed (database: %(detail)s)."
+            )
+            % {"done": done, "total": total, "detail": detail[:500]},
+        )
         raise
     run.refresh_from_db()
     return run
@@ -621,22 +621,21 @@ def billing_run_reverse(*, run: BillingRun, user=None, reason: str) -> BillingRu
                 _("The run is still in progress; cancel it and wait for it to stop."),
                 status=409,
             )
-        with connection.cursor() as cursor:
-            cursor.execute(
-                """INSERT INTO billing_ledgerentry (account_id, document_type, document_id,
-                                                    concept, amount, posted_at, reversal_of_id,
-                                                    note)
-                   SELECT l.account_id, l.document_type, l.document_id, l.concept, -l.amount,
-                          now(), l.id, %(note)s
-                     FROM billing_bill b
-                     JOIN billing_ledgerentry l
-                       ON l.document_type = 'bill' AND l.document_id = b.id
-                    WHERE b.run_id = %(run)s AND l.reversal_of_id IS NULL
-                      AND NOT EXISTS (SELECT 1 FROM billing_ledgerentry r
-                                       WHERE r.reversal_of_id = l.id)
-                    ORDER BY l.id""",
-                {"run": run.pk, "note": reason[:200]},
-            )
+        execute(
+            """INSERT INTO billing_ledgerentry (account_id, document_type, document_id,
+                                                concept, amount, posted_at, reversal_of_id,
+                                                note)
+               SELECT l.account_id, l.document_type, l.document_id, l.concept, -l.amount,
+                      now(), l.id, %(note)s
+                 FROM billing_bill b
+                 JOIN billing_ledgerentry l
+                   ON l.document_type = 'bill' AND l.document_id = b.id
+                WHERE b.run_id = %(run)s AND l.reversal_of_id IS NULL
+                  AND NOT EXISTS (SELECT 1 FROM billing_ledgerentry r
+                                   WHERE r.reversal_of_id = l.id)
+                ORDER BY l.id""",
+            {"run": run.pk, "note": reason[:200]},
+        )
         now = timezone.now()
         Bill.objects.filter(run=run, status__in=[BillStatus.ISSUED, BillStatus.HELD]).update(
             status=BillStatus.REVERSED,
@@ -657,7 +656,12 @@ def billing_run_reverse(*, run: BillingRun, user=None, reason: str) -> BillingRu
 
 def _held_bill_locked(bill: Bill, reason: str) -> Bill:
     if not reason.strip():
-        raise BillingError("reason_required", _("Say why."), field="reason")
+        raise BillingError(
+            "reason_required",
+            _("Say why bill %(reference)s is released or corrected.")
+            % {"reference": bill.payment_reference},
+            field="reason",
+        )
     # The cycle's lock first, as runs and reversals take it: a reversal of the run never misses
     # the entries of a bill released meanwhile.
     _lock_cycle(ReadingPeriod.objects.values_list("cycle", flat=True).get(pk=bill.period_id))
@@ -732,8 +736,6 @@ def _tariff_spec(t: Tariff) -> pricing.TariffSpec:
 
 
 def _account_discount(account_id: int, tariff_set: TariffSet, day: dt.date):
-    from billing.models import AccountDiscount
-
     codes = (
         AccountDiscount.objects.filter(account_id=account_id, valid_from__lte=day)
         .exclude(valid_to__lt=day)
@@ -757,15 +759,13 @@ def bill_correct(*, bill: Bill, user, reason: str, consumption_m3: Decimal | Non
         bill = _held_bill_locked(bill, reason)
         run = bill.run
         account = ServiceAccount.objects.get(pk=bill.account_id)
+        # The use type's tariff of the bill's zone, else its tariff for every zone (as the run).
         tariff = (
             Tariff.objects.filter(tariff_set=run.tariff_set, use_type=account.use_type)
-            .filter(zone_id=bill.tariff_zone_id)
+            .filter(Q(zone_id=bill.tariff_zone_id) | Q(zone__isnull=True))
+            .order_by(F("zone_id").asc(nulls_last=True))
             .first()
-            if bill.tariff_zone_id
-            else None
-        ) or Tariff.objects.filter(
-            tariff_set=run.tariff_set, use_type=account.use_type, zone__isnull=True
-        ).first()
+        )
         spec = _tariff_spec(tariff) if tariff else None
         if spec is None or (consumption_m3 is None and spec.flat_rate is None):
             raise BillingError(

@@ -17,9 +17,10 @@ from decimal import Decimal
 from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
-from billing import services
+from billing import run_sql, services
 from billing.errors import BillingError
 from billing.models import BillingCalendar, BillingCycle, TariffSet
+from gis_core.sql import fetchall
 from metering.models import ReadingPeriod
 
 # Upper bounds (percent) of the bill-change buckets; the last bucket is everything above.
@@ -55,14 +56,16 @@ def _bucket_case() -> str:
 
 
 def _latest_periods() -> list[ReadingPeriod]:
-    with connection.cursor() as cursor:
-        cursor.execute(
+    ids = [
+        row[0]
+        for row in fetchall(
             """SELECT DISTINCT ON (p.cycle) p.id
                  FROM metering_readingperiod p
                 WHERE EXISTS (SELECT 1 FROM metering_accountconsumption c WHERE c.period_id = p.id)
-                ORDER BY p.cycle, p.starts_on DESC"""
+                ORDER BY p.cycle, p.starts_on DESC""",
+            None,
         )
-        ids = [row[0] for row in cursor.fetchall()]
+    ]
     return list(ReadingPeriod.objects.filter(pk__in=ids).order_by("cycle"))
 
 
@@ -106,10 +109,10 @@ def tariff_simulate(*, draft: TariffSet) -> dict:
                             WHERE billing_cycle = %(cycle)s AND status <> 'inactive'""",
                         params,
                     )
-                    services._compute(cursor, params, "sim_scope")
+                    run_sql.compute(cursor, params, "sim_scope")
                     cursor.execute("DELETE FROM billing_ln WHERE concept = 'surcharge'")
                     cursor.execute("DELETE FROM billing_ln WHERE concept = 'rounding'")
-                    cursor.execute(services.run_sql.ROUNDING_SQL, params)
+                    cursor.execute(run_sql.ROUNDING_SQL, params)
                     cursor.execute("DROP TABLE IF EXISTS sim_part")
                     cursor.execute(_TOTALS_SQL.format(table="sim_part"))
                     cursor.execute(f"INSERT INTO {table} SELECT * FROM sim_part")  # noqa: S608

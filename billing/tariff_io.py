@@ -103,7 +103,15 @@ def tariff_file_load(content: str | bytes) -> dict:
     try:
         data = yaml.safe_load(content)
     except yaml.YAMLError as exc:
-        raise _fail(_("file"), str(exc)) from None
+        # yaml's own message is English parser talk; the clerk needs where to look.
+        mark = getattr(exc, "problem_mark", None)
+        if mark is None:
+            raise _fail(_("file"), _("it is not valid YAML or JSON.")) from None
+        raise _fail(
+            _("file"),
+            _("it is not valid YAML or JSON near line %(line)s, column %(column)s.")
+            % {"line": mark.line + 1, "column": mark.column + 1},
+        ) from None
     if not isinstance(data, dict):
         raise _fail(_("file"), _("a mapping with code, valid_from and tariffs is expected."))
     return data

@@ -5,6 +5,7 @@ Catalogs, rules, periods and assignments are edited here; rule parameters are ch
 from django import forms
 from django.contrib import admin
 
+from core.admin import ReadOnlyAdmin
 from metering.models import (
     AccountConsumption,
     IngestBatch,
@@ -17,21 +18,6 @@ from metering.models import (
     ValidationRule,
 )
 from metering.validation import RuleParamsError, rule_params_clean
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Rows written by services; the admin shows them and never changes them."""
-
-    show_full_result_count = False
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Meter)

@@ -134,10 +134,11 @@ ES_MX = {
     "Say why the run is reversed.": "Indique por qué se revierte la corrida.",
     "This run was already reversed.": "Esta corrida ya fue revertida.",
     "The run is still in progress; cancel it and wait for it to stop.": "La corrida sigue en proceso; cancélela y espere a que se detenga.",
-    "Say why.": "Indique el motivo.",
+    "Say why bill %(reference)s is released or corrected.": "Indique por qué se libera o corrige el recibo %(reference)s.",
     "This bill is not held; it cannot be released or corrected.": "Este recibo no está retenido; no se puede liberar ni corregir.",
     "This bill has no lines; correct it instead.": "Este recibo no tiene renglones; corríjalo en su lugar.",
     "No tariff of set %(set)s applies to this account; add one, then correct.": "Ninguna tarifa del pliego %(set)s aplica a esta cuenta; agregue una y después corrija.",
+    "Billing stopped after %(done)s of %(total)s accounts; nothing of the failed chunk was written. Resume the run once the cause is fixed (database: %(detail)s).": "La facturación se detuvo tras %(done)s de %(total)s cuentas; no se escribió nada del bloque que falló. Reanude la corrida cuando se corrija la causa (base de datos: %(detail)s).",
     # simulation
     "No period has consumptions to simulate with.": "Ningún periodo tiene consumos con los cuales simular.",
     "No adopted tariff set is valid on %(date)s to compare with.": "Ningún pliego tarifario está vigente el %(date)s para comparar.",
@@ -162,6 +163,8 @@ ES_MX = {
     "the last block must have no limit (up_to: null).": "el último rango no debe tener límite (up_to: null).",
     "blocks or a flat rate are required.": "se requieren rangos o una cuota fija.",
     "two tariffs for the same use type and zone.": "dos tarifas para el mismo tipo de uso y zona.",
+    "it is not valid YAML or JSON.": "no es YAML ni JSON válido.",
+    "it is not valid YAML or JSON near line %(line)s, column %(column)s.": "no es YAML ni JSON válido cerca de la línea %(line)s, columna %(column)s.",
     # receipts
     "Water bill": "Recibo de agua",
     "Address": "Domicilio",

@@ -135,3 +135,43 @@ def test_dashboard_counts_held_bills_and_the_latest_run():
     bill_all(t)
     assert kpis.bills_held() == 1
     assert kpis.latest_run_issued() == D("286.00")
+
+
+def test_run_counters_stay_equal_to_its_bills_through_release_and_correct():
+    """The run row's counters are kept beside its bills; they must say what the bills say."""
+    from django.db.models import Count, Q, Sum
+
+    t = town()
+    first = add_account(t, m3=45, history=[(10, "measured")] * 3)
+    second = add_account(t, m3=50, history=[(10, "measured")] * 3)
+    add_account(t, m3=25)
+    run = bill_all(t)
+    clerk = UserFactory()
+
+    def bills_say():
+        totals = Bill.objects.filter(run=run).aggregate(
+            issued=Count("pk", filter=Q(status="issued")),
+            held=Count("pk", filter=Q(status="held")),
+            amount=Sum("total", filter=Q(status="issued"), default=D("0.00")),
+        )
+        run.refresh_from_db()
+        return (run.bills_issued, run.bills_held, run.amount_issued), (
+            totals["issued"],
+            totals["held"],
+            totals["amount"],
+        )
+
+    counters, truth = bills_say()
+    assert counters == truth == (1, 2, D("286.00"))
+    services.bill_release(bill=Bill.objects.get(account=first), user=clerk, reason="fuga")
+    counters, truth = bills_say()
+    assert counters == truth
+    services.bill_correct(
+        bill=Bill.objects.get(account=second), user=clerk, reason="lectura", consumption_m3=D("20")
+    )
+    counters, truth = bills_say()
+    assert counters == truth
+    assert counters[1] == 0
+    # Every issued bill is in the ledger, once.
+    issued = Bill.objects.filter(run=run, status="issued")
+    assert sum(selectors.account_balance(account=b.account_id) for b in issued) == counters[2]

@@ -4,7 +4,7 @@ period, resumable, cancellable and reversible as a whole."""
 from decimal import Decimal as D
 
 import pytest
-from django.db import IntegrityError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 
 from billing import pricing, selectors, services
 from billing.errors import BillingError
@@ -308,3 +308,33 @@ def test_cycle_advisory_lock_is_taken_by_each_chunk():
         thread.join()
         with connection.cursor() as cursor:
             cursor.execute("SET lock_timeout = 0")
+
+
+def test_a_failing_chunk_writes_nothing_and_the_run_resumes_to_a_clean_result(monkeypatch):
+    t = varied_town()
+    clean = run_all(t, chunk_size=1000)
+    clean_digest = selectors.bill_lines_digest(period=t.period)
+    clean_counts = (clean.bills_issued, clean.bills_held, clean.amount_issued)
+    services.billing_run_reverse(run=clean, reason="prueba")
+
+    run = run_all(t, chunk_size=5, max_chunks=1)
+    before = counts()
+    # The second chunk fails after its bills are inserted (its lines fail).
+    monkeypatch.setattr(services, "_LINES_FROM_NEW", "SELECT 1 / 0")
+    with pytest.raises(DatabaseError):
+        services.billing_run_execute(run_id=run.pk)
+    failed = BillingRun.objects.get(pk=run.pk)
+    assert failed.status == RunStatus.FAILED
+    assert (failed.done_accounts, failed.cursor) == (5, run.cursor)
+    assert counts() == before  # nothing of the failed chunk
+    # Where it stopped and what to do, in the clerk's language (the worker's: es-mx).
+    assert f"tras 5 de {len(t.accounts)} cuentas" in failed.error
+    assert "Reanude la corrida" in failed.error
+
+    monkeypatch.undo()
+    services.billing_run_resume(run=failed, enqueue=False)
+    resumed = services.billing_run_execute(run_id=run.pk)
+    assert resumed.status == RunStatus.DONE
+    assert resumed.error == ""
+    assert selectors.bill_lines_digest(period=t.period) == clean_digest
+    assert (resumed.bills_issued, resumed.bills_held, resumed.amount_issued) == clean_counts

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils import translation
 
 from billing import services
 from billing.errors import BillingError
@@ -54,6 +55,12 @@ def test_broken_yaml_is_refused():
     with pytest.raises(BillingError) as refused:
         tariff_file_load("code: [unclosed")
     assert refused.value.code == "invalid_tariff"
+
+
+def test_broken_yaml_message_says_where_in_the_clerks_language():
+    with translation.override("es-mx"), pytest.raises(BillingError) as refused:
+        tariff_file_load("code: [unclosed")
+    assert "línea 1, columna 16" in refused.value.message
 
 
 @pytest.mark.django_db
