@@ -26,9 +26,10 @@ def require_perms(*perms: str, unless: Callable | None = None) -> type[BasePermi
 
 
 def domain_error_response(error: DomainError, *, conflict_codes: tuple[str, ...] = ()) -> Response:
-    """400 with the error's code, field and translated message; 409 for the codes that mean
-    "the thing changed state meanwhile" (the client should reload, not fix its input)."""
-    code = status.HTTP_409_CONFLICT if error.code in conflict_codes else status.HTTP_400_BAD_REQUEST
+    """The error's own HTTP status (400 unless the error says 404, 409…) with its code, field and
+    translated message; 409 also for ``conflict_codes``, the codes that mean "the thing changed
+    state meanwhile" (the client should reload, not fix its input)."""
+    code = status.HTTP_409_CONFLICT if error.code in conflict_codes else error.status
     return Response(
         {"code": error.code, "field": error.field, "detail": error.message}, status=code
     )

@@ -41,3 +41,16 @@ def to_storage_point(point, *, error, field: str = "location"):
             % {"srid": point.srid},
             field=field,
         ) from exc
+
+
+LONLAT_DECIMALS = 6  # about 0.1 m: enough for a parcel, a meter box or an order's place
+
+
+def lonlat(point, decimals: int = LONLAT_DECIMALS) -> list[float] | None:
+    """``[lon, lat]`` in WGS 84 of a stored point (any SRID), rounded; None for no point.
+    The one shape every API answers positions in."""
+    if point is None:
+        return None
+    if point.srid != WGS84:
+        point = point.transform(WGS84, clone=True)
+    return [round(point.x, decimals), round(point.y, decimals)]

@@ -27,6 +27,7 @@ from rest_framework.views import APIView
 
 from core.api import domain_error_response
 from core.api import require_perms as core_require_perms
+from gis_core.srid import lonlat as lonlat_of
 from metering import selectors
 from metering.ingest import IngestReport, readings_file_ingest, rejections_csv
 from metering.models import (
@@ -52,7 +53,7 @@ from metering.services import (
 )
 from metering.validation import REJECTION_MESSAGES
 
-COORD_DECIMALS = 7
+COORD_DECIMALS = 7  # GPS positions of readings: ~1 cm, what the device sent
 
 # Labels of the shipped observation codes (the catalog's own labels are the fallback for codes
 # a utility adds in the admin).
@@ -86,18 +87,11 @@ def error_response(error: MeteringError) -> Response:
     return domain_error_response(error, conflict_codes=("transition_not_allowed",))
 
 
-def _invalid(serializer) -> Response:
+def invalid_response(serializer) -> Response:
     return Response(
         {"code": "invalid", "field": None, "detail": serializer.errors},
         status=status.HTTP_400_BAD_REQUEST,
     )
-
-
-def _lonlat(point):
-    if point is None:
-        return None
-    p = point.transform(4326, clone=True)
-    return [round(p.x, COORD_DECIMALS), round(p.y, COORD_DECIMALS)]
 
 
 # --- Field sync ----------------------------------------------------------------------------
@@ -156,7 +150,7 @@ class PhotoApi(APIView):
     def post(self, request):
         data = self.InputSerializer(data=request.data)
         if not data.is_valid():
-            return _invalid(data)
+            return invalid_response(data)
         try:
             reading = reading_photo_attach(
                 user=request.user,
@@ -250,7 +244,7 @@ class ReadingOutputSerializer(serializers.ModelSerializer):
         return None if obj.observation is None else observation_label(obj.observation)
 
     def get_position(self, obj) -> list | None:
-        return _lonlat(obj.position)
+        return lonlat_of(obj.position, COORD_DECIMALS)
 
     def get_photo(self, obj) -> str | None:
         return reverse("metering:reading-photo-file", args=[obj.pk]) if obj.photo else None
@@ -366,7 +360,7 @@ class ReviewDecisionApi(APIView):
         reading = get_object_or_404(Reading, pk=pk)
         data = self.InputSerializer(data=request.data)
         if not data.is_valid():
-            return _invalid(data)
+            return invalid_response(data)
         action = data.validated_data["action"]
         note = data.validated_data.get("note", "")
         try:
@@ -416,7 +410,7 @@ class FileUploadApi(APIView):
     def post(self, request):
         data = self.InputSerializer(data=request.data)
         if not data.is_valid():
-            return _invalid(data)
+            return invalid_response(data)
         upload = data.validated_data["file"]
         try:
             report: IngestReport = readings_file_ingest(
@@ -490,7 +484,7 @@ class PeriodListApi(APIView):
     def post(self, request):
         data = PeriodSerializer(data=request.data)
         if not data.is_valid():
-            return _invalid(data)
+            return invalid_response(data)
         try:
             period = reading_period_create(**data.validated_data)
         except MeteringError as error:
@@ -535,7 +529,7 @@ class AssignmentApi(APIView):
 
         data = self.InputSerializer(data=request.data)
         if not data.is_valid():
-            return _invalid(data)
+            return invalid_response(data)
         v = data.validated_data
         period = get_object_or_404(ReadingPeriod, pk=v["period_id"])
         book = get_object_or_404(CommercialArea, pk=v["book_id"])
@@ -580,7 +574,7 @@ class MeterChangeApi(APIView):
 
         data = self.InputSerializer(data=request.data)
         if not data.is_valid():
-            return _invalid(data)
+            return invalid_response(data)
         v = data.validated_data
         account = get_object_or_404(ServiceAccount, pk=v["account_id"])
         new_meter = None

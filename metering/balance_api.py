@@ -22,7 +22,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.api import domain_error_response, require_perms
+from gis_core.srid import lonlat as lonlat_of
 from metering import selectors
+from metering.api import COORD_DECIMALS, invalid_response
 from metering.macrometers import (
     MacrometerBatchError,
     MacrometerImportReport,
@@ -35,21 +37,12 @@ from metering.services import MeteringError
 from metering.water_balance import parse_month, water_balance_compute
 from sectors.models import Dma
 
-COORD_DECIMALS = 7
-
 
 def _refused(error: MeteringError) -> Response:
     response = domain_error_response(error)
     if isinstance(error, MacrometerBatchError):
         response.data["errors"] = error.errors
     return response
-
-
-def _invalid(serializer) -> Response:
-    return Response(
-        {"code": "invalid", "field": None, "detail": serializer.errors},
-        status=status.HTTP_400_BAD_REQUEST,
-    )
 
 
 class ImportReportSerializer(serializers.Serializer):
@@ -91,8 +84,7 @@ class MacrometerListApi(APIView):
             ]
 
         def get_lonlat(self, obj) -> list[float]:
-            p = obj.location.transform(4326, clone=True)
-            return [round(p.x, COORD_DECIMALS), round(p.y, COORD_DECIMALS)]
+            return lonlat_of(obj.location, COORD_DECIMALS)
 
     @extend_schema(responses={200: OutputSerializer(many=True)})
     def get(self, request):
@@ -117,7 +109,7 @@ class MacrometerReadingApi(APIView):
     def post(self, request):
         data = ReadingInputSerializer(data=request.data)
         if not data.is_valid():
-            return _invalid(data)
+            return invalid_response(data)
         row = MacrometerRow(where=str(_("Reading")), **data.validated_data)
         try:
             report = macrometer_readings_record(
@@ -143,7 +135,7 @@ class MacrometerFileApi(APIView):
     def post(self, request):
         data = self.InputSerializer(data=request.data)
         if not data.is_valid():
-            return _invalid(data)
+            return invalid_response(data)
         upload = data.validated_data["file"]
         content = upload.read()
         try:
@@ -177,7 +169,7 @@ class MacrometerTelemetryApi(APIView):
         content = request.body
         data = self.InputSerializer(data=request.data)
         if not data.is_valid():
-            return _invalid(data)
+            return invalid_response(data)
         rows = [
             MacrometerRow(where=_("Reading %(number)d") % {"number": n}, **item)
             for n, item in enumerate(data.validated_data["readings"], start=1)
@@ -254,7 +246,7 @@ class WaterBalanceComputeApi(APIView):
     def post(self, request):
         data = self.InputSerializer(data=request.data)
         if not data.is_valid():
-            return _invalid(data)
+            return invalid_response(data)
         try:
             month = parse_month(data.validated_data["month"])
             water_balance_compute(month=month)

@@ -23,6 +23,7 @@ from rest_framework.views import APIView
 from cadastre.models import ServiceAccount
 from core.api import domain_error_response, require_perms
 from gis_core.srid import WGS84
+from gis_core.srid import lonlat as lonlat_of
 from orders.models import Crew, Priority, WorkOrder, WorkOrderStatus, WorkOrderType
 from orders.selectors import PERFORMANCE_DIMENSIONS, work_order_list, work_order_performance
 from orders.services import (
@@ -33,8 +34,6 @@ from orders.services import (
     work_order_cancel,
     work_order_create,
 )
-
-COORD_DECIMALS = 6
 
 
 def work_order_error_response(error: WorkOrderError) -> Response:
@@ -98,10 +97,7 @@ class WorkOrderOutputSerializer(serializers.ModelSerializer):
         ]
 
     def get_lonlat(self, obj) -> list[float]:
-        point = getattr(obj, "location_wgs84", None)
-        if point is None:
-            point = obj.location.transform(4326, clone=True)
-        return [round(point.x, COORD_DECIMALS), round(point.y, COORD_DECIMALS)]
+        return lonlat_of(getattr(obj, "location_wgs84", None) or obj.location)
 
 
 class WorkOrderListApi(APIView):
@@ -384,23 +380,24 @@ class PerformanceApi(APIView):
         return Response(self.OutputSerializer(rows, many=True).data)
 
 
+@extend_schema_serializer(component_name="CrewDayStop")
+class CrewDayStopSerializer(serializers.Serializer):
+    number = serializers.CharField()
+    kind = serializers.CharField()
+    arrival = serializers.DateTimeField()
+
+
 class CrewDayApi(APIView):
     """The order in which a crew should visit its open orders today (or ``?day=``), planned on
     the streets by the route engine (see orders.planning)."""
 
     permission_classes = [require_perms("orders.dispatch_workorder")]
 
-    @extend_schema_serializer(component_name="CrewDayStop")
-    class StopSerializer(serializers.Serializer):
-        number = serializers.CharField()
-        kind = serializers.CharField()
-        arrival = serializers.DateTimeField()
-
     @extend_schema_serializer(component_name="CrewDayPlan")
     class OutputSerializer(serializers.Serializer):
         day = serializers.DateField()
         shift = serializers.ListField(child=serializers.DateTimeField())
-        stops = serializers.ListField(child=serializers.DictField())
+        stops = CrewDayStopSerializer(many=True)
         km = serializers.FloatField()
         travel_minutes = serializers.FloatField()
         service_minutes = serializers.FloatField()
@@ -427,8 +424,7 @@ class CrewDayApi(APIView):
             plan = crew_day_plan(crew=crew, day=day)
         except WorkOrderError as error:
             return work_order_error_response(error)
-        stops = [self.StopSerializer(s).data for s in plan["stops"]]
-        return Response({**self.OutputSerializer(plan).data, "stops": stops})
+        return Response(self.OutputSerializer(plan).data)
 
 
 class AttachmentFileApi(APIView):

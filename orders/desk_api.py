@@ -3,6 +3,7 @@ customer. Views validate input, call orders.desk or a selector, and serialize.""
 
 from django.contrib.gis.geos import Point
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import serializers
 from rest_framework.pagination import LimitOffsetPagination
@@ -13,11 +14,10 @@ from cadastre.models import Customer, Parcel, ServiceAccount
 from cadastre.roll_services import RollError
 from core.api import domain_error_response, require_perms
 from gis_core.srid import WGS84
+from gis_core.srid import lonlat as lonlat_of
 from orders import desk
 from orders.models import Ticket, TicketChannel, TicketKind
 from orders.selectors import customer_overview
-
-COORD_DECIMALS = 6
 
 
 def _refused(error) -> Response:
@@ -76,10 +76,7 @@ class TicketSerializer(serializers.ModelSerializer):
         )
 
     def get_lonlat(self, obj) -> list[float] | None:
-        if obj.location is None:
-            return None
-        p = obj.location.transform(WGS84, clone=True)
-        return [round(p.x, COORD_DECIMALS), round(p.y, COORD_DECIMALS)]
+        return lonlat_of(obj.location)
 
 
 def _ticket(pk: int) -> Ticket:
@@ -208,8 +205,13 @@ class TicketActionApi(APIView):
             elif action == "cancel":
                 desk.ticket_cancel(ticket=ticket, reason=v.get("reason", ""), user=request.user)
             else:
-                return Response(
-                    {"code": "action_unknown", "field": None, "detail": action}, status=404
+                raise desk.TicketError(
+                    "action_unknown",
+                    _(
+                        "“%(action)s” is not something a request can do; use message, inspection, resolve, feasibility or cancel."
+                    )
+                    % {"action": action},
+                    status=404,
                 )
         except (desk.TicketError, RollError) as error:
             return _refused(error)

@@ -4,6 +4,7 @@ and photo/signature uploads. Expected consumption or debts are never sent to the
 
 import uuid
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import serializers, status
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
@@ -145,15 +146,26 @@ class FieldAttachmentApi(APIView):
             )
         v = data.validated_data
         if v["file"].size > ATTACHMENT_MAX_BYTES:
-            return Response(
-                {"code": "too_large", "field": "file", "detail": "8 MB max"},
-                status=status.HTTP_400_BAD_REQUEST,
+            return domain_error_response(
+                WorkOrderError(
+                    "too_large",
+                    _("The picture weighs %(size)s MB; send one of %(max)s MB at most.")
+                    % {
+                        "size": round(v["file"].size / 2**20, 1),
+                        "max": ATTACHMENT_MAX_BYTES // 2**20,
+                    },
+                    field="file",
+                )
             )
         order = WorkOrder.objects.filter(pk=v["order_id"]).first()
         if order is None:
-            return Response(
-                {"code": "order_unknown", "field": "order_id", "detail": str(v["order_id"])},
-                status=status.HTTP_404_NOT_FOUND,
+            return domain_error_response(
+                WorkOrderError(
+                    "order_unknown",
+                    _("Work order %(id)s does not exist.") % {"id": v["order_id"]},
+                    field="order_id",
+                    status=status.HTTP_404_NOT_FOUND,
+                )
             )
         try:
             attachment = work_order_attachment_add(

@@ -59,4 +59,5 @@ ES_MX = {
     "The request has no place to study.": "La solicitud no tiene un lugar que estudiar.",
     "no %(network)s within %(max)s m": "sin %(network)s a menos de %(max)s m",
     "water main": "red de agua",
+    "“%(action)s” is not something a request can do; use message, inspection, resolve, feasibility or cancel.": "«%(action)s» no es algo que se pueda hacer con una solicitud; use message, inspection, resolve, feasibility o cancel.",
 }

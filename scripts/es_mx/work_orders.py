@@ -147,4 +147,5 @@ ES_MX = {
     "Crew %(crew)s has no open work orders.": "La cuadrilla %(crew)s no tiene órdenes de trabajo abiertas.",
     "Write the day as 2026-11-30.": "Escriba el día como 2026-11-30.",
     "minutes on site": "minutos en sitio",
+    "The picture weighs %(size)s MB; send one of %(max)s MB at most.": "La imagen pesa %(size)s MB; envíe una de %(max)s MB como máximo.",
 }

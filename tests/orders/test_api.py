@@ -188,3 +188,19 @@ def test_order_photos_are_served_only_to_who_may_read_orders(client):
     assert b"".join(photo.streaming_content)[:2] == b"\xff\xd8"  # a JPEG
     client.logout()
     assert client.get(attachment["url"]).status_code in (401, 403)
+
+
+def test_a_photo_for_a_missing_order_is_answered_in_spanish(client):
+    c = crew()
+    client.force_login(member(c))
+    answer = client.post(
+        "/field/api/orders/attachment/",
+        {"client_id": new_id(), "order_id": 999999, "kind": "photo", "file": jpeg()},
+        HTTP_ACCEPT_LANGUAGE="es-mx",
+    )
+    assert answer.status_code == 404
+    assert answer.json() == {
+        "code": "order_unknown",
+        "field": "order_id",
+        "detail": "La orden de trabajo 999999 no existe.",
+    }

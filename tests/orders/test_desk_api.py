@@ -133,3 +133,20 @@ def test_the_360_view_shows_the_meters_last_three_readings(desk):
     history(reader("lector-360"), m, [100, 110, 125, 131, 140])
     (row,) = desk.get(f"/api/orders/customers/{account.customer_id}/overview/").json()["accounts"]
     assert [r["value"] for r in row["last_readings"]] == ["140.000", "131.000", "125.000"]
+
+
+def test_an_unknown_ticket_action_says_which_actions_exist(desk):
+    account = ServiceAccountFactory()
+    opened = desk.post(
+        "/api/orders/tickets/",
+        {"kind": "complaint", "description": "x", "account": account.number},
+        content_type="application/json",
+    ).json()
+    answer = desk.post(
+        f"/api/orders/tickets/{opened['id']}/teleport/",
+        {},
+        content_type="application/json",
+        HTTP_ACCEPT_LANGUAGE="es-mx",
+    )
+    assert answer.status_code == 404 and answer.json()["code"] == "action_unknown"
+    assert "resolve" in answer.json()["detail"] and "teleport" in answer.json()["detail"]
