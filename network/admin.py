@@ -4,6 +4,7 @@ on the map; the graph is derived (read-only, not listed) and outages are written
 
 from django.contrib import admin
 
+from core.admin import ReadOnlyAdmin
 from gis_core.admin import MapAdmin
 from network.models import (
     Hydrant,
@@ -60,31 +61,20 @@ class ServiceConnectionAdmin(MapAdmin):
     raw_id_fields = ("account", "pipe")
 
 
-class _ReadOnly(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(Outage)
-class OutageAdmin(_ReadOnly, MapAdmin):
+class OutageAdmin(ReadOnlyAdmin, MapAdmin):
     list_display = ("id", "pipe", "status", "started_at", "expected_end", "work_order")
     list_filter = ("status",)
 
 
 @admin.register(OutageAccount)
-class OutageAccountAdmin(_ReadOnly):
+class OutageAccountAdmin(ReadOnlyAdmin):
     list_display = ("outage", "account")
     raw_id_fields = ("outage", "account")
 
 
 @admin.register(OutageNotice)
-class OutageNoticeAdmin(_ReadOnly):
+class OutageNoticeAdmin(ReadOnlyAdmin):
     list_display = ("outage", "account", "status", "created_at")
     list_filter = ("status",)
     raw_id_fields = ("outage", "account")

@@ -24,7 +24,7 @@ from rest_framework.views import APIView
 from core.api import domain_error_response, require_perms
 from gis_core.srid import WGS84
 from network import selectors, services
-from network.epanet import Transform, epanet_export, epanet_import
+from network.epanet import EpanetError, Transform, epanet_export, epanet_import
 from network.models import NetworkError, Outage, OutageStatus
 from network.topology import topology_build
 
@@ -102,7 +102,7 @@ def _outage_output(outage: Outage):
         "break_point": _lonlat(outage.break_point),
         "valves": outage.valves,
         "pipes": outage.pipes,
-        "accounts": sorted(outage.accounts.values_list("account_id", flat=True)),
+        "accounts": sorted(a.account_id for a in outage.accounts.all()),
         "started_at": outage.started_at,
         "expected_end": outage.expected_end,
         "ended_at": outage.ended_at,
@@ -121,7 +121,11 @@ class OutageListApi(APIView):
 
     @extend_schema(operation_id="network_outages_list", responses={200: OpenApiTypes.OBJECT})
     def get(self, request):
-        outages = Outage.objects.filter(status=OutageStatus.ACTIVE).order_by("-started_at")[:200]
+        outages = (
+            Outage.objects.filter(status=OutageStatus.ACTIVE)
+            .order_by("-started_at")
+            .prefetch_related("accounts")[:200]
+        )
         return Response({"results": [_outage_output(o) for o in outages]})
 
     @extend_schema(
@@ -277,7 +281,7 @@ class EpanetImportApi(APIView):
             counts = epanet_import(text=text, transform=data.transform())
         except NetworkError as error:
             body = domain_error_response(error)
-            if hasattr(error, "errors"):
+            if isinstance(error, EpanetError):
                 body.data["errors"] = [{"line": n, "message": m} for n, m in error.errors]
             return body
         return Response(counts, status=201)

@@ -28,11 +28,13 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.contrib.gis.geos import LineString, Point
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.utils.translation import gettext as _
 
 from gis_core.srid import storage_srid
 from network.models import (
+    PIPE_MAX_DIAMETER_MM,
     Junction,
     NetworkError,
     Pipe,
@@ -57,7 +59,6 @@ VALVE_TYPES = ("PRV", "PSV", "PBV", "FCV", "TCV", "GPV")
 SI_FLOW = {"LPS": 1, "LPM": 1 / 60, "MLD": 1e6 / 86400, "CMH": 1000 / 3600, "CMD": 1000 / 86400}
 US_FLOW = {"CFS": 28.3168, "GPM": 0.0630902, "MGD": 43.8126, "IMGD": 52.6168, "AFD": 14.2764}
 MAX_ERRORS = 50
-MAX_DIAMETER_MM = 5000  # the pipe_diameter constraint
 ENDPOINT_SNAP_M = 0.05
 
 
@@ -302,6 +303,37 @@ def _dec(value: float, places: int = 2) -> Decimal:
     return Decimal(str(round(value, places)))
 
 
+def _refusals(obj) -> list[str]:
+    """Why ``obj`` (built from one line of the file) cannot be stored: a value that does not
+    fit its column (too long, too many digits, out of range) or a size that rounds to zero."""
+    try:
+        obj.clean_fields(exclude={"geom"})
+    except ValidationError as exc:
+        return [
+            _("%(what)s “%(id)s”, %(field)s: %(message)s")
+            % {
+                "what": obj._meta.verbose_name,
+                "id": obj.code,
+                "field": obj._meta.get_field(name).verbose_name,
+                "message": message,
+            }
+            for name, messages in exc.message_dict.items()
+            for message in messages
+        ]
+    if isinstance(obj, Pipe) and not 0 < obj.diameter_mm <= PIPE_MAX_DIAMETER_MM:
+        return [
+            _("pipe “%(id)s”: a diameter of %(mm)s mm is out of range.")
+            % {"id": obj.code, "mm": obj.diameter_mm}
+        ]
+    diameter = obj.diameter_m if isinstance(obj, Tank) else getattr(obj, "diameter_mm", None)
+    if diameter is not None and diameter <= 0:
+        return [
+            _("%(what)s “%(id)s”: its diameter rounds to zero.")
+            % {"what": obj._meta.verbose_name, "id": obj.code}
+        ]
+    return []
+
+
 def epanet_import(*, text: str, transform: Transform | None = None) -> dict:
     """Validate the whole ``.inp`` text, then write its network in one transaction.
 
@@ -332,8 +364,62 @@ def epanet_import(*, text: str, transform: Transform | None = None) -> dict:
         (x1, y1), (x2, y2) = coords[n1], coords[n2]
         return Point((x1 + x2) / 2, (y1 + y2) / 2, srid=srid)
 
-    pipes = []
     errors = []
+    # Every row is built and checked before anything is written: a value that does not fit its
+    # column is reported with its line, like a syntax error, instead of failing the insert.
+    rows: dict[type, list] = {
+        Junction: [
+            (
+                n,
+                Junction(
+                    code=i,
+                    geom=point(i),
+                    elevation_m=_dec(e * metre),
+                    demand_lps=_dec(d * demand, 4),
+                ),
+            )
+            for i, (n, e, d) in model.junctions.items()
+        ],
+        Source: [
+            (n, Source(code=i, geom=point(i), kind=SourceKind.RESERVOIR, head_m=_dec(h * metre)))
+            for i, (n, h) in model.reservoirs.items()
+        ],
+        Tank: [
+            (
+                n,
+                Tank(
+                    code=i,
+                    geom=point(i),
+                    elevation_m=_dec(e * metre),
+                    init_level_m=_dec(li * metre),
+                    min_level_m=_dec(lo * metre),
+                    max_level_m=_dec(hi * metre),
+                    diameter_m=_dec(dm * metre),
+                ),
+            )
+            for i, (n, e, li, lo, hi, dm) in model.tanks.items()
+        ],
+        Pipe: [],
+        Pump: [
+            (n, Pump(code=i, geom=midpoint(a, b), epanet_node1=a, epanet_node2=b, epanet_params=p))
+            for i, (n, a, b, p) in model.pumps.items()
+        ],
+        Valve: [
+            (
+                n,
+                Valve(
+                    code=i,
+                    geom=midpoint(a, b),
+                    diameter_mm=round(dm * mm),
+                    epanet_type=t,
+                    epanet_setting=s,
+                    epanet_node1=a,
+                    epanet_node2=b,
+                ),
+            )
+            for i, (n, a, b, dm, t, s) in model.valves.items()
+        ],
+    }
     for ident, (n, n1, n2, _length, diam, rough) in model.pipes.items():
         path = (
             [coords[n1]]
@@ -350,18 +436,11 @@ def epanet_import(*, text: str, transform: Transform | None = None) -> dict:
                 )
             )
             continue
-        if not 0 < round(diam * mm) <= MAX_DIAMETER_MM:
-            errors.append(
-                (
-                    n,
-                    _("pipe “%(id)s”: a diameter of %(mm)s mm is out of range.")
-                    % {"id": ident, "mm": round(diam * mm)},
-                )
-            )
-            continue
-        pipes.append(
-            Pipe(code=ident, diameter_mm=round(diam * mm), roughness=_dec(rough), geom=geom)
-        )
+        pipe = Pipe(code=ident, diameter_mm=round(diam * mm), roughness=_dec(rough), geom=geom)
+        rows[Pipe].append((n, pipe))
+    for items in rows.values():
+        for n, obj in items:
+            errors.extend((n, message) for message in _refusals(obj))
     # Ids already in the network (each kind keeps its codes unique).
     for model_class, items in (
         (Junction, model.junctions),
@@ -379,49 +458,10 @@ def epanet_import(*, text: str, transform: Transform | None = None) -> dict:
         raise EpanetError(sorted(errors))
     try:
         with transaction.atomic():
-            Junction.objects.bulk_create(
-                Junction(
-                    code=i,
-                    geom=point(i),
-                    elevation_m=_dec(e * metre),
-                    demand_lps=_dec(d * demand, 4),
-                )
-                for i, (_n, e, d) in model.junctions.items()
-            )
-            Source.objects.bulk_create(
-                Source(code=i, geom=point(i), kind=SourceKind.RESERVOIR, head_m=_dec(h * metre))
-                for i, (_n, h) in model.reservoirs.items()
-            )
-            Tank.objects.bulk_create(
-                Tank(
-                    code=i,
-                    geom=point(i),
-                    elevation_m=_dec(e * metre),
-                    init_level_m=_dec(li * metre),
-                    min_level_m=_dec(lo * metre),
-                    max_level_m=_dec(hi * metre),
-                    diameter_m=_dec(dm * metre),
-                )
-                for i, (_n, e, li, lo, hi, dm) in model.tanks.items()
-            )
-            Pipe.objects.bulk_create(pipes, batch_size=2000)
-            Pump.objects.bulk_create(
-                Pump(code=i, geom=midpoint(a, b), epanet_node1=a, epanet_node2=b, epanet_params=p)
-                for i, (_n, a, b, p) in model.pumps.items()
-            )
-            Valve.objects.bulk_create(
-                Valve(
-                    code=i,
-                    geom=midpoint(a, b),
-                    diameter_mm=round(dm * mm),
-                    epanet_type=t,
-                    epanet_setting=s,
-                    epanet_node1=a,
-                    epanet_node2=b,
-                )
-                for i, (_n, a, b, dm, t, s) in model.valves.items()
-            )
+            for model_class, items in rows.items():
+                model_class.objects.bulk_create((obj for _n, obj in items), batch_size=2000)
     except IntegrityError as exc:
+        # Every value was checked above: what is left is a code another import wrote meanwhile.
         raise NetworkError(
             "inp_duplicate",
             _("An id in the file already exists in the network; nothing was imported (%(detail)s).")
@@ -432,7 +472,7 @@ def epanet_import(*, text: str, transform: Transform | None = None) -> dict:
         "junctions": len(model.junctions),
         "reservoirs": len(model.reservoirs),
         "tanks": len(model.tanks),
-        "pipes": len(pipes),
+        "pipes": len(rows[Pipe]),
         "pumps": len(model.pumps),
         "valves": len(model.valves),
         "skipped_sections": sorted(model.skipped),

@@ -8,9 +8,8 @@ from gis_core.layers import LINE, POINT, Layer, LayerFilter, register
 from network.models import AssetStatus, Material
 
 GROUP = _("Water network")
-ACTIVE_PIPES = (
-    "SELECT id, geom, code, material, diameter_mm, install_year, status FROM network_pipe"
-)
+# Every status (planned and abandoned pipes too): the status filter narrows it.
+PIPES = "SELECT id, geom, code, material, diameter_mm, install_year, status FROM network_pipe"
 PIPE_ATTRIBUTES = ("code", "material", "diameter_mm", "install_year", "status")
 STATUS_FILTER = LayerFilter(column="status", choices=tuple(AssetStatus.values), label=_("status"))
 
@@ -20,7 +19,7 @@ register(
         label=_("Pipes by material"),
         group=GROUP,
         geometry_type=LINE,
-        source=ACTIVE_PIPES,
+        source=PIPES,
         tables=("network_pipe",),
         attributes=PIPE_ATTRIBUTES,
         min_zoom=12,

@@ -90,8 +90,10 @@ class Asset(models.Model):
         return self.code
 
 
-@track_history()
-class Pipe(models.Model):
+class LineAsset(models.Model):
+    """What every pipe has, water or sewer: a code people use, what it is made of, its size and
+    age, its status and its route (the length follows from the route)."""
+
     code = models.CharField(_("code"), max_length=40, unique=True)
     material = models.CharField(
         _("material"), max_length=16, choices=Material.choices, default=Material.UNKNOWN
@@ -100,9 +102,6 @@ class Pipe(models.Model):
     install_year = models.PositiveSmallIntegerField(_("install year"), null=True, blank=True)
     status = models.CharField(
         _("status"), max_length=10, choices=AssetStatus.choices, default=AssetStatus.ACTIVE
-    )
-    roughness = models.DecimalField(
-        _("roughness (Hazen-Williams C)"), max_digits=7, decimal_places=2, default=130
     )
     geom = models.LineStringField(_("pipe route"), srid=SRID)
     length_m = models.GeneratedField(
@@ -113,24 +112,45 @@ class Pipe(models.Model):
     )
 
     class Meta:
-        verbose_name = _("pipe")
-        verbose_name_plural = _("pipes")
+        abstract = True
         ordering = ["code"]
-        constraints = [
-            _valid("pipe"),
-            models.CheckConstraint(
-                condition=Q(diameter_mm__gt=0, diameter_mm__lte=5000), name="pipe_diameter"
-            ),
-            models.CheckConstraint(
-                condition=Q(install_year__isnull=True)
-                | Q(install_year__gte=1850, install_year__lte=2100),
-                name="pipe_install_year",
-            ),
-            models.CheckConstraint(condition=Q(roughness__gt=0), name="pipe_roughness"),
-        ]
 
     def __str__(self):
         return self.code
+
+
+def _line_asset_checks(name: str, *, max_diameter_mm: int) -> list:
+    return [
+        _valid(name),
+        models.CheckConstraint(
+            condition=Q(diameter_mm__gt=0, diameter_mm__lte=max_diameter_mm),
+            name=f"{name}_diameter",
+        ),
+        models.CheckConstraint(
+            condition=Q(install_year__isnull=True)
+            | Q(install_year__gte=1850, install_year__lte=2100),
+            name=f"{name}_install_year",
+        ),
+    ]
+
+
+PIPE_MAX_DIAMETER_MM = 5000
+SEWER_MAX_DIAMETER_MM = 10000
+
+
+@track_history()
+class Pipe(LineAsset):
+    roughness = models.DecimalField(
+        _("roughness (Hazen-Williams C)"), max_digits=7, decimal_places=2, default=130
+    )
+
+    class Meta(LineAsset.Meta):
+        verbose_name = _("pipe")
+        verbose_name_plural = _("pipes")
+        constraints = [
+            *_line_asset_checks("pipe", max_diameter_mm=PIPE_MAX_DIAMETER_MM),
+            models.CheckConstraint(condition=Q(roughness__gt=0), name="pipe_roughness"),
+        ]
 
 
 @track_history()
@@ -280,42 +300,11 @@ class ServiceConnection(models.Model):
 
 
 @track_history()
-class SewerPipe(models.Model):
-    code = models.CharField(_("code"), max_length=40, unique=True)
-    material = models.CharField(
-        _("material"), max_length=16, choices=Material.choices, default=Material.UNKNOWN
-    )
-    diameter_mm = models.PositiveSmallIntegerField(_("diameter (mm)"))
-    install_year = models.PositiveSmallIntegerField(_("install year"), null=True, blank=True)
-    status = models.CharField(
-        _("status"), max_length=10, choices=AssetStatus.choices, default=AssetStatus.ACTIVE
-    )
-    geom = models.LineStringField(_("pipe route"), srid=SRID)
-    length_m = models.GeneratedField(
-        expression=StLengthRounded(F("geom")),
-        output_field=models.DecimalField(max_digits=12, decimal_places=2),
-        db_persist=True,
-        verbose_name=_("length (m)"),
-    )
-
-    class Meta:
+class SewerPipe(LineAsset):
+    class Meta(LineAsset.Meta):
         verbose_name = _("sewer pipe")
         verbose_name_plural = _("sewer pipes")
-        ordering = ["code"]
-        constraints = [
-            _valid("sewerpipe"),
-            models.CheckConstraint(
-                condition=Q(diameter_mm__gt=0, diameter_mm__lte=10000), name="sewerpipe_diameter"
-            ),
-            models.CheckConstraint(
-                condition=Q(install_year__isnull=True)
-                | Q(install_year__gte=1850, install_year__lte=2100),
-                name="sewerpipe_install_year",
-            ),
-        ]
-
-    def __str__(self):
-        return self.code
+        constraints = _line_asset_checks("sewerpipe", max_diameter_mm=SEWER_MAX_DIAMETER_MM)
 
 
 @track_history()

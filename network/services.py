@@ -9,14 +9,16 @@ a repair work order through :func:`orders.services.work_order_create`.
 
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from gis_core.sql import execute
-from network.models import NetworkError, Outage, OutageStatus
+from network.models import NetworkError, Outage, OutageStatus, Pipe, Valve
 from network.selectors import isolation_trace
+from network.topology import topology_ensure
 from orders.services import work_order_create
 
 DEFAULT_OUTAGE_HOURS = 6
@@ -24,11 +26,30 @@ ORDER_SOURCE = "network.outage"
 
 
 def _notice_text(*, expected_end) -> str:
+    """The customer's message, in the utility's language (``LANGUAGE_CODE``): it is stored and
+    sent later, so the language of whoever traced the break must not decide it."""
     local = timezone.localtime(expected_end)
+    with translation.override(settings.LANGUAGE_CODE):
+        return _(
+            "Water service is interrupted at your address to repair a leak in the network. "
+            "Service is expected back by %(end)s. We apologise for the inconvenience."
+        ) % {"end": date_format(local, "DATETIME_FORMAT")}
+
+
+def _order_reason(trace) -> str:
+    """What the crew reads on the repair order: the pipe and the valves by the codes painted on
+    the map and in the field (ids mean nothing to them)."""
+    pipe_code = Pipe.objects.filter(pk=trace.pipe_id).values_list("code", flat=True).first()
+    valve_codes = list(
+        Valve.objects.filter(pk__in=trace.valves).order_by("code").values_list("code", flat=True)
+    )
     return _(
-        "Water service is interrupted at your address to repair a leak in the network. "
-        "Service is expected back by %(end)s. We apologise for the inconvenience."
-    ) % {"end": date_format(local, "DATETIME_FORMAT")}
+        "Repair of pipe %(pipe)s: %(accounts)s accounts without water; close valves %(valves)s."
+    ) % {
+        "pipe": pipe_code or trace.pipe_id,
+        "accounts": len(trace.accounts),
+        "valves": ", ".join(valve_codes) or "—",
+    }
 
 
 def outage_create(
@@ -57,6 +78,10 @@ def outage_create(
             _("The expected end of the outage must be in the future."),
             field="expected_end",
         )
+    # A stale graph is rebuilt in a transaction of its own: inside the outage's, its TRUNCATE
+    # would block every other trace until the order is written, and a refused order would
+    # throw the rebuild away.
+    topology_ensure()
     with transaction.atomic():
         trace = isolation_trace(point=point, pipe_id=pipe_id)
         outage = Outage.objects.create(
@@ -86,15 +111,7 @@ def outage_create(
         )
         order = work_order_create(
             kind="leak_repair",
-            reason=reason.strip()
-            or _(
-                "Repair of pipe %(pipe)s: %(accounts)s accounts without water; close valves %(valves)s."
-            )
-            % {
-                "pipe": trace.pipe_id,
-                "accounts": len(trace.accounts),
-                "valves": ", ".join(map(str, trace.valves)) or "—",
-            },
+            reason=reason.strip() or _order_reason(trace),
             location=trace.break_point,
             asset_ref=f"pipe:{trace.pipe_id}",
             source=ORDER_SOURCE,

@@ -1,7 +1,8 @@
 """The network graph: in-service pipes cut at their ends and at their valves, in SQL.
 
 :func:`topology_build` replaces ``network_networkvertex`` / ``network_networkedge`` from the
-pipes and valves in a few set-based statements (the approach of ``routing.graph``):
+pipes and valves in a few set-based statements (noded like ``routing.graph``, by
+:func:`gis_core.graph.noded_graph_replace`):
 
 1. cut points: every in-service pipe at fractions 0 and 1, and at ``ST_LineLocatePoint`` of
    every valve within ``VALVE_ON_PIPE_M`` of it;
@@ -18,12 +19,15 @@ Abandoned and planned pipes are not in the graph.
 :func:`topology_ensure` rebuilds when pipes or valves changed since the last build (a counter
 bumped by statement triggers, migration 0002: checking costs one row read), so callers never
 trace on a stale graph. The first trace after an edit pays for the rebuild (seconds on a city's
-network); the demo and imports leave a built graph.
+network); the demo leaves a built graph, an EPANET import does not (the rebuild endpoint, or
+the first trace, builds it).
 """
 
 import time
 
 from django.db import connection, transaction
+
+from gis_core.graph import noded_graph_replace
 
 SNAP_M = 0.05
 VALVE_ON_PIPE_M = 0.5
@@ -45,8 +49,6 @@ def topology_build() -> dict:
         # Read before reading the pipes: a write committed during the build bumps it again.
         cur.execute(f"SELECT generation FROM {_STATE_TABLE} WHERE id = 1")  # noqa: S608
         generation = cur.fetchone()[0]
-        # TRUNCATE fires no row triggers: the graph is derived, its rebuild is not history.
-        cur.execute("TRUNCATE network_networkedge, network_networkvertex RESTART IDENTITY")
         cur.execute("DROP TABLE IF EXISTS net_piece")
         cur.execute(
             """
@@ -68,27 +70,18 @@ def topology_build() -> dict:
             """,
             params,
         )
-        cur.execute(
-            """
-            INSERT INTO network_networkvertex (id, geom)
-            SELECT row_number() OVER (ORDER BY ST_X(p), ST_Y(p)), p
-              FROM (SELECT ST_SnapToGrid(ST_StartPoint(geom), %(snap)s) AS p FROM net_piece
-                    UNION
-                    SELECT ST_SnapToGrid(ST_EndPoint(geom), %(snap)s) FROM net_piece) v
-            """,
-            params,
-        )
-        cur.execute(
-            """
-            INSERT INTO network_networkedge
-                   (pipe_id, source, target, frac_from, frac_to, length_m, geom)
-            SELECT n.pipe_id, a.id, b.id, n.f, n.f2, ST_Length(n.geom), n.geom
-              FROM net_piece n
-              JOIN network_networkvertex a ON a.geom = ST_SnapToGrid(ST_StartPoint(n.geom), %(snap)s)
-              JOIN network_networkvertex b ON b.geom = ST_SnapToGrid(ST_EndPoint(n.geom), %(snap)s)
-             WHERE a.id <> b.id
-            """,
-            params,
+        vertices, edges = noded_graph_replace(
+            cur,
+            lines="net_piece",
+            vertex_table="network_networkvertex",
+            edge_table="network_networkedge",
+            edge_columns={
+                "pipe_id": "l.pipe_id",
+                "frac_from": "l.f",
+                "frac_to": "l.f2",
+                "length_m": "ST_Length(l.geom)",
+            },
+            snap=SNAP_M,
         )
         cur.execute("DROP TABLE net_piece")
         cur.execute(
@@ -102,17 +95,12 @@ def topology_build() -> dict:
             """,
             params,
         )
-        cur.execute(
-            "SELECT (SELECT count(*) FROM network_networkvertex), "
-            "(SELECT count(*) FROM network_networkedge)"
-        )
-        vertices, edges = cur.fetchone()
+        # Again: the statistics taken while noding saw no valve on any vertex.
+        cur.execute("ANALYZE network_networkvertex")
         cur.execute(
             f"UPDATE {_STATE_TABLE} SET built_generation = %s WHERE id = 1",  # noqa: S608
             [generation],
         )
-        cur.execute("ANALYZE network_networkedge")
-        cur.execute("ANALYZE network_networkvertex")
     return {"vertices": vertices, "edges": edges, "seconds": time.perf_counter() - started}
 
 

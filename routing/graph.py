@@ -1,9 +1,9 @@
 """The routing graph: street segments as pgRouting edges, in SQL.
 
 :func:`graph_build` replaces ``routing_routingvertex`` / ``routing_routingedge`` from
-``cadastre_streetsegment`` in two set-based statements: the end points of every segment, snapped
-to a grid of ``SNAP_M`` metres, become the vertices (segments meeting at a crossing share one),
-and each segment becomes an edge between its two vertices. Segments are expected to be split at
+``cadastre_streetsegment`` with :func:`gis_core.graph.noded_graph_replace`: the end points of
+every segment, snapped to a grid of ``SNAP_M`` metres, become the vertices (segments meeting at
+a crossing share one), and each segment becomes an edge between its two vertices. Segments are expected to be split at
 crossings, as the cadastre's street layer is (one segment per block side); a segment that runs
 through a crossing without a vertex there is not connected to the crossing street.
 
@@ -15,6 +15,8 @@ lengths), so callers never route on a stale network.
 import time
 
 from django.db import connection, transaction
+
+from gis_core.graph import noded_graph_replace
 
 SNAP_M = 0.5
 
@@ -37,40 +39,23 @@ def graph_build() -> dict:
     with transaction.atomic(), connection.cursor() as cur:
         # A transaction-scoped lock: two builds at once would interleave their TRUNCATEs.
         cur.execute("SELECT pg_advisory_xact_lock(hashtext('routing.graph_build'))")
-        # TRUNCATE fires no row triggers: the graph is derived, its rebuild is not history.
-        cur.execute("TRUNCATE routing_routingedge, routing_routingvertex RESTART IDENTITY")
-        cur.execute(
-            """
-            INSERT INTO routing_routingvertex (id, geom)
-            SELECT row_number() OVER (ORDER BY ST_X(p), ST_Y(p)), p
-              FROM (SELECT DISTINCT ST_SnapToGrid(ST_StartPoint(geom), %(snap)s) AS p
-                      FROM cadastre_streetsegment
-                    UNION
-                    SELECT ST_SnapToGrid(ST_EndPoint(geom), %(snap)s)
-                      FROM cadastre_streetsegment) v
-            """,
-            {"snap": SNAP_M},
+        vertices, edges = noded_graph_replace(
+            cur,
+            lines="cadastre_streetsegment",
+            vertex_table="routing_routingvertex",
+            edge_table="routing_routingedge",
+            edge_columns={
+                "segment_id": "l.id",
+                "length_m": "ST_Length(l.geom)",
+                "street_class": "l.street_class",
+            },
+            snap=SNAP_M,
         )
-        cur.execute(
-            """
-            INSERT INTO routing_routingedge (segment_id, source, target, length_m, street_class, geom)
-            SELECT s.id, a.id, b.id, ST_Length(s.geom), s.street_class, s.geom
-              FROM cadastre_streetsegment s
-              JOIN routing_routingvertex a ON a.geom = ST_SnapToGrid(ST_StartPoint(s.geom), %(snap)s)
-              JOIN routing_routingvertex b ON b.geom = ST_SnapToGrid(ST_EndPoint(s.geom), %(snap)s)
-             WHERE a.id <> b.id
-            """,
-            {"snap": SNAP_M},
-        )
+        # The vertex ids were given explicitly: move the sequence past them.
         cur.execute(
             "SELECT setval(pg_get_serial_sequence('routing_routingvertex', 'id'), "
             "greatest((SELECT max(id) FROM routing_routingvertex), 1))"
         )
-        cur.execute(
-            "SELECT (SELECT count(*) FROM routing_routingvertex), (SELECT count(*) FROM routing_routingedge)"
-        )
-        vertices, edges = cur.fetchone()
-        cur.execute("ANALYZE routing_routingedge")
     return {"vertices": vertices, "edges": edges, "seconds": time.perf_counter() - started}
 
 

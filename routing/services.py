@@ -289,6 +289,14 @@ def _totals(routes: list[dict]) -> dict:
     }
 
 
+def _saved(current: dict, planned: dict) -> dict:
+    """What the plan saves against the routes as read today (totals of each)."""
+    return {
+        "km": round(current["km"] - planned["km"], 3),
+        "minutes": round(current["minutes"] - planned["minutes"], 1),
+    }
+
+
 def plan_build(*, params: dict, book_id=None, base: dict | None = None, progress=None) -> dict:
     """The plan (see the module docstring) as the JSON stored in ``OptimizationRun.result``.
     Raises RoutingError: ``no_points``, ``too_many_points``, ``no_graph``, ``infeasible``."""
@@ -405,10 +413,7 @@ def plan_build(*, params: dict, book_id=None, base: dict | None = None, progress
         "routes": plan_routes,
         "totals": totals,
         "current": current,
-        "saved": {
-            "km": round(current["totals"]["km"] - totals["km"], 3),
-            "minutes": round(current["totals"]["minutes"] - totals["minutes"], 1),
-        },
+        "saved": _saved(current["totals"], totals),
         "points": {
             str(s["account_id"]): [s["number"], round(s["lon"], 7), round(s["lat"], 7)]
             for s in stops
@@ -618,12 +623,7 @@ def plan_move(*, run: OptimizationRun, account_id: int, to_route: int) -> Optimi
             order = [pos[a] for a in route["stops"] if a in pos]
             route.update(_route_figures(net, order, office=office, back=back, service_s=service_s))
         result["totals"] = _totals(routes)
-        result["saved"] = {
-            "km": round(result["current"]["totals"]["km"] - result["totals"]["km"], 3),
-            "minutes": round(
-                result["current"]["totals"]["minutes"] - result["totals"]["minutes"], 1
-            ),
-        }
+        result["saved"] = _saved(result["current"]["totals"], result["totals"])
         run.result = result
         run.save(update_fields=["result"])
     return run

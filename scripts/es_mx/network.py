@@ -176,6 +176,10 @@ ES_MX = {
     "pipe “%(id)s”: a diameter of %(mm)s mm is out of range.": (
         "tubería «%(id)s»: un diámetro de %(mm)s mm está fuera de rango."
     ),
+    "%(what)s “%(id)s”, %(field)s: %(message)s": "%(what)s «%(id)s», %(field)s: %(message)s",
+    "%(what)s “%(id)s”: its diameter rounds to zero.": (
+        "%(what)s «%(id)s»: su diámetro se redondea a cero."
+    ),
     "“%(id)s” already exists in the network.": "«%(id)s» ya existe en la red.",
     "An id in the file already exists in the network; nothing was imported (%(detail)s).": (
         "Un identificador del archivo ya existe en la red; no se importó nada (%(detail)s)."

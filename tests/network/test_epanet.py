@@ -174,3 +174,16 @@ def test_us_units_are_converted_to_si():
     epanet_import(text=text, transform=T)
     assert Pipe.objects.get(code="P1").diameter_mm == round(8 * 25.4)
     assert float(Junction.objects.get(code="J1").elevation_m) == pytest.approx(30.48)
+
+
+def test_values_that_do_not_fit_their_columns_are_reported_on_their_lines():
+    # J1's elevation overflows NUMERIC(9,2) (line 7); PRV1's 0.2 mm diameter rounds to 0 (31).
+    text = INP.replace(" J1   100   1.5", " J1   1e9   1.5").replace(
+        " PRV1 J4  J5  100 PRV", " PRV1 J4  J5  0.2 PRV"
+    )
+    with pytest.raises(EpanetError) as error, translation.override("en"):
+        epanet_import(text=text, transform=T)
+    assert [n for n, _m in error.value.errors] == [7, 31]
+    assert error.value.errors[0][1].startswith("junction “J1”, elevation (m): ")
+    assert error.value.errors[1][1] == "valve “PRV1”: its diameter rounds to zero."
+    assert not Junction.objects.exists() and not Pipe.objects.exists()

@@ -3,7 +3,7 @@
 from datetime import timedelta
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from network.models import NetworkError, Outage, OutageAccount, OutageNotice, OutageStatus
 from network.services import outage_close, outage_create
@@ -50,6 +50,21 @@ def test_outage_creates_one_leak_repair_order_for_the_pipe(line):
     assert order.asset_ref == f"pipe:{p2.pk}"
     assert order.source_ref == f"outage:{outage.pk}"
     assert order.location.distance(pt(130, 0)) < 0.01
+
+
+def test_repair_order_names_the_pipe_and_valves_by_their_codes(line):
+    with translation.override("en"):
+        outage = outage_create(point=pt(130, 0), user=UserFactory())
+    reason = WorkOrder.objects.get(pk=outage.work_order_id).reason
+    assert "pipe P2:" in reason
+    assert "close valves V150, V50." in reason
+
+
+def test_outage_notices_are_written_in_the_utility_language_whoever_traces(line):
+    with translation.override("en"):
+        outage = outage_create(point=pt(130, 0), user=UserFactory())
+    message = OutageNotice.objects.filter(outage=outage).first().message
+    assert message.startswith("El servicio de agua")
 
 
 def test_outage_refused_far_from_the_network_writes_nothing(line):
