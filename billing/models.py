@@ -586,6 +586,11 @@ class LedgerConcept(models.TextChoices):
     VAT = "vat", _("VAT")
     PAYMENT = "payment", _("Payment")
     ADJUSTMENT = "adjustment", _("Adjustment")
+    # A payment agreement moves the debt it covers (a credit, "agreement") into installments
+    # (debits, "installment"), with their financing interest apart.
+    AGREEMENT = "agreement", _("Moved to a payment agreement")
+    INSTALLMENT = "installment", _("Agreement installment")
+    INTEREST = "interest", _("Financing interest")
 
 
 @track_history(inserts=False)
@@ -605,6 +610,9 @@ class LedgerEntry(models.Model):
     concept = models.CharField(_("concept"), max_length=12, choices=LedgerConcept.choices)
     amount = models.DecimalField(_("amount"), **MONEY)
     posted_at = models.DateTimeField(_("posted at"), default=timezone.now)
+    # Receivables fall due (a bill's entries on its due date; an installment on its own);
+    # credits and amounts owed at once have none. Aging and collections read it.
+    due_date = models.DateField(_("due date"), null=True, blank=True)
     reversal_of = models.OneToOneField(
         "self",
         on_delete=models.PROTECT,
@@ -651,3 +659,68 @@ class LedgerEntry(models.Model):
 
     def __str__(self):
         return f"{self.account_id} {self.concept} {self.amount}"
+
+
+class Settlement(models.Model):
+    """What a credit (a payment, a credit note, an agreement's transfer) paid of a debit (a
+    bill's concept, a debit note, an installment), written when the credit is applied.
+
+    A settlement counts while neither of its entries is reversed: reversing a bounced payment
+    re-opens exactly what it paid, and reversing a bill frees the credit that had paid it.
+    Never updated or deleted. Same account on both sides, debit positive, credit negative:
+    checked by a trigger (a CHECK cannot read other rows)."""
+
+    account = models.ForeignKey(
+        "cadastre.ServiceAccount",
+        on_delete=models.PROTECT,
+        related_name="settlements",
+        verbose_name=_("service account"),
+    )
+    debit = models.ForeignKey(
+        LedgerEntry,
+        on_delete=models.PROTECT,
+        related_name="settled_by",
+        verbose_name=_("debit entry"),
+    )
+    credit = models.ForeignKey(
+        LedgerEntry,
+        on_delete=models.PROTECT,
+        related_name="settles",
+        verbose_name=_("credit entry"),
+    )
+    amount = models.DecimalField(_("amount"), **MONEY)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("settlement")
+        verbose_name_plural = _("settlements")
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="settlement_positive"),
+            models.UniqueConstraint(fields=["debit", "credit"], name="settlement_once"),
+        ]
+        triggers = [
+            _append_only,
+            pgtrigger.Trigger(
+                name="settlement_sides",
+                when=pgtrigger.Before,
+                operation=pgtrigger.Insert,
+                declare=[
+                    ("d", "billing_ledgerentry%ROWTYPE"),
+                    ("c", "billing_ledgerentry%ROWTYPE"),
+                ],
+                func="""
+                    SELECT * INTO d FROM billing_ledgerentry WHERE id = NEW.debit_id;
+                    SELECT * INTO c FROM billing_ledgerentry WHERE id = NEW.credit_id;
+                    IF d.amount <= 0 OR c.amount >= 0
+                       OR d.account_id <> NEW.account_id OR c.account_id <> NEW.account_id
+                       OR d.reversal_of_id IS NOT NULL OR c.reversal_of_id IS NOT NULL THEN
+                        RAISE EXCEPTION 'settlement: entry % must be a debit and % a credit '
+                            'of account %', NEW.debit_id, NEW.credit_id, NEW.account_id;
+                    END IF;
+                    RETURN NEW;
+                """,
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.credit_id} → {self.debit_id}: {self.amount}"

@@ -8,7 +8,8 @@ from decimal import Decimal
 from django.db.models import Sum
 
 from billing.models import Bill, BillStatus, LedgerEntry
-from gis_core.sql import fetchall, fetchone
+from billing.settlement import free_credits, open_items
+from gis_core.sql import fetchone
 
 
 def account_balance(*, account, at: dt.datetime | None = None) -> Decimal:
@@ -37,28 +38,16 @@ def account_statement(*, account, limit: int = 200):
 
 
 def account_aging(*, account, on: dt.date) -> dict[str, Decimal]:
-    """The balance split by how long ago its bills fell due: credits (payments, reversals,
-    negative entries) pay the oldest bills first. Keys: current, 1-30, 31-60, 61-90, 90+."""
+    """The balance split by how long ago its open items fell due (see billing.settlement):
+    free credit (an unapplied overpayment) pays the oldest items first. Keys: current, 1-30,
+    31-60, 61-90, 90+."""
     buckets = {k: Decimal("0.00") for k in ("current", "1-30", "31-60", "61-90", "90+")}
-    account_id = getattr(account, "pk", account)
-    owed = fetchall(
-        """SELECT b.due_date, sum(l.amount)
-             FROM billing_ledgerentry l
-             JOIN billing_bill b ON l.document_type = 'bill' AND b.id = l.document_id
-            WHERE l.account_id = %s GROUP BY b.due_date HAVING sum(l.amount) > 0
-            ORDER BY b.due_date""",
-        [account_id],
-    )
-    credit = -fetchone(
-        """SELECT coalesce(sum(amount), 0) FROM billing_ledgerentry
-            WHERE account_id = %s AND document_type <> 'bill'""",
-        [account_id],
-    )[0]
-    for due, amount in owed:
-        applied = min(amount, max(credit, Decimal(0)))
+    credit = sum((c.amount for c in free_credits(account=account)), Decimal("0.00"))
+    for item in open_items(account=account):
+        applied = min(item.open, credit)
         credit -= applied
-        left = amount - applied
-        days = (on - due).days
+        left = item.open - applied
+        days = (on - item.due_date).days
         key = (
             "current"
             if days <= 0

@@ -210,9 +210,11 @@ def ledger_post(
     amount: Decimal,
     note: str = "",
     posted_at: dt.datetime | None = None,
+    due_date: dt.date | None = None,
 ) -> LedgerEntry:
-    """Post one amount to an account (positive: owed by the customer; negative: paid or
-    credited). Raises ``zero_amount`` and ``not_decimal`` (money is never a float)."""
+    """Post one amount to an account (positive: owed by the customer, falling due on
+    ``due_date`` if given; negative: paid or credited). Raises ``zero_amount`` and
+    ``not_decimal`` (money is never a float)."""
     if not isinstance(amount, Decimal):
         raise BillingError("not_decimal", _("Amounts must be decimal numbers."), field="amount")
     amount = pricing.money(amount)
@@ -226,6 +228,7 @@ def ledger_post(
         amount=amount,
         note=note,
         posted_at=posted_at or timezone.now(),
+        due_date=due_date if amount > 0 else None,
     )
 
 
@@ -258,24 +261,26 @@ def ledger_reverse(*, entry: LedgerEntry, note: str = "") -> LedgerEntry:
 # ``id, account_id`` (the issued bills of a chunk, or one released or corrected bill).
 _POST_BILLS_SQL = """
 INSERT INTO billing_ledgerentry (account_id, document_type, document_id, concept, amount,
-                                 posted_at, note)
-SELECT b.account_id, 'bill', b.id, l.concept, sum(l.amount), now(), ''
+                                 posted_at, note, due_date)
+SELECT b.account_id, 'bill', b.id, l.concept, sum(l.amount), now(), '', b.due_date
   FROM ({bills}) b JOIN billing_billline l ON l.bill_id = b.id
- GROUP BY b.account_id, b.id, l.concept HAVING sum(l.amount) <> 0
+ GROUP BY b.account_id, b.id, b.due_date, l.concept HAVING sum(l.amount) <> 0
 UNION ALL
-SELECT b.account_id, 'bill', b.id, 'vat', sum(l.tax), now(), ''
+SELECT b.account_id, 'bill', b.id, 'vat', sum(l.tax), now(), '', b.due_date
   FROM ({bills}) b JOIN billing_billline l ON l.bill_id = b.id
- GROUP BY b.account_id, b.id HAVING sum(l.tax) <> 0
+ GROUP BY b.account_id, b.id, b.due_date HAVING sum(l.tax) <> 0
 """
 _LEDGER_FROM_NEW = _POST_BILLS_SQL.format(
-    bills="SELECT id, account_id FROM billing_new WHERE status = 'issued'"
+    bills="SELECT id, account_id, due_date FROM billing_new WHERE status = 'issued'"
 )
 
 
 def _post_bill(bill: Bill) -> None:
     """Ledger entries of one bill from its lines (a released or corrected bill)."""
     execute(
-        _POST_BILLS_SQL.format(bills="SELECT id, account_id FROM billing_bill WHERE id = %(bill)s"),
+        _POST_BILLS_SQL.format(
+            bills="SELECT id, account_id, due_date FROM billing_bill WHERE id = %(bill)s"
+        ),
         {"bill": bill.pk},
     )
 
@@ -491,7 +496,7 @@ ins AS (
       FROM b
      ORDER BY b.account_id
     ON CONFLICT DO NOTHING
-    RETURNING id, account_id, status, total
+    RETURNING id, account_id, status, total, due_date
 )
 SELECT * FROM ins
 """

@@ -191,4 +191,12 @@ ES_MX = {
     "Issued by the latest billing run": "Emitido por la última corrida de facturación",
     # the map's info panel (billing/info.py)
     "last bill": "último recibo",
+    # settlements (billing.settlement)
+    "settlement": "aplicación de pago",
+    "settlements": "aplicaciones de pago",
+    "debit entry": "cargo",
+    "credit entry": "abono",
+    "Moved to a payment agreement": "Trasladado a convenio de pago",
+    "Agreement installment": "Parcialidad de convenio",
+    "Financing interest": "Intereses de financiamiento",
 }
