@@ -49,16 +49,16 @@ SELECT b.id, l.seq, l.concept, l.block, l.quantity, l.unit_price, l.amount, l.ta
 """
 RAW_LEDGER = """
 INSERT INTO billing_ledgerentry (account_id, document_type, document_id, concept, amount,
-                                 posted_at, note)
-SELECT b.account_id, 'bill', b.id, l.concept, sum(l.amount), now(), ''
+                                 posted_at, note, due_date)
+SELECT b.account_id, 'bill', b.id, l.concept, sum(l.amount), now(), '', b.due_date
   FROM billing_ln l JOIN billing_bill b ON b.account_id = l.account_id
                     AND b.period_id = %(period)s AND b.run_id = %(run)s
- GROUP BY b.account_id, b.id, l.concept HAVING sum(l.amount) <> 0
+ GROUP BY b.account_id, b.id, b.due_date, l.concept HAVING sum(l.amount) <> 0
 UNION ALL
-SELECT b.account_id, 'bill', b.id, 'vat', sum(l.tax), now(), ''
+SELECT b.account_id, 'bill', b.id, 'vat', sum(l.tax), now(), '', b.due_date
   FROM billing_ln l JOIN billing_bill b ON b.account_id = l.account_id
                     AND b.period_id = %(period)s AND b.run_id = %(run)s
- GROUP BY b.account_id, b.id HAVING sum(l.tax) <> 0
+ GROUP BY b.account_id, b.id, b.due_date HAVING sum(l.tax) <> 0
 """
 
 
