@@ -25,6 +25,7 @@ history test but never fire, and insert snapshots would only duplicate immutable
 
 import pgtrigger
 from django.conf import settings
+from django.contrib.gis.db import models as gis
 from django.contrib.postgres.constraints import ExclusionConstraint
 from django.contrib.postgres.fields import RangeOperators
 from django.db import models
@@ -724,3 +725,54 @@ class Settlement(models.Model):
 
     def __str__(self):
         return f"{self.credit_id} → {self.debit_id}: {self.amount}"
+
+
+class AccountDelinquency(models.Model):
+    """Where the debt is, as of the last refresh: one row per account that owes anything past
+    due, for the map (delinquent accounts layer, debt heat map) and the delinquency zones.
+
+    A derived snapshot, not a balance: rebuilt whole from the ledger by
+    :func:`billing.delinquency.delinquency_refresh` (nightly and on demand); ``computed_on``
+    says as of when. Money decisions read the ledger, never this table."""
+
+    account = models.OneToOneField(
+        "cadastre.ServiceAccount",
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="delinquency",
+        verbose_name=_("service account"),
+    )
+    balance = models.DecimalField(_("balance"), **MONEY)
+    overdue = models.DecimalField(_("overdue"), **MONEY)
+    oldest_due = models.DateField(_("oldest unpaid due date"))
+    days_overdue = models.PositiveIntegerField(_("days overdue"))
+    periods_overdue = models.PositiveSmallIntegerField(_("documents overdue"))
+    computed_on = models.DateField(_("as of"))
+
+    class Meta:
+        verbose_name = _("delinquent account")
+        verbose_name_plural = _("delinquent accounts")
+        constraints = [
+            models.CheckConstraint(condition=Q(overdue__gt=0), name="delinquency_overdue"),
+        ]
+
+    def __str__(self):
+        return f"{self.account_id}: {self.overdue} ({self.days_overdue} d)"
+
+
+class DelinquencyZone(models.Model):
+    """A cluster of delinquent accounts (``ST_ClusterDBSCAN`` over their service points) as a
+    polygon with its figures; rebuilt whole by :func:`billing.delinquency.zones_refresh`."""
+
+    geom = gis.PolygonField(_("area"), srid=settings.CAUDAL_SRID)
+    accounts = models.PositiveIntegerField(_("accounts"))
+    overdue = models.DecimalField(_("overdue"), **MONEY)
+    mean_days_overdue = models.PositiveIntegerField(_("mean days overdue"))
+    computed_on = models.DateField(_("as of"))
+
+    class Meta:
+        verbose_name = _("delinquency zone")
+        verbose_name_plural = _("delinquency zones")
+
+    def __str__(self):
+        return f"{self.accounts} / {self.overdue}"

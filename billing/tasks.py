@@ -18,3 +18,12 @@ def receipts_email_task(run_id: int) -> int:
     from billing.receipts import receipts_email
 
     return receipts_email(run_id=run_id)
+
+
+@shared_task(name="billing.delinquency_refresh")
+def delinquency_refresh_task() -> dict:
+    """Nightly: the past-due snapshot, then the delinquency zones drawn from it."""
+    from billing.delinquency import delinquency_refresh, zones_refresh
+
+    accounts = delinquency_refresh()
+    return {"accounts": accounts, "zones": zones_refresh()}

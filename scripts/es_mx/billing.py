@@ -199,4 +199,18 @@ ES_MX = {
     "Moved to a payment agreement": "Trasladado a convenio de pago",
     "Agreement installment": "Parcialidad de convenio",
     "Financing interest": "Intereses de financiamiento",
+    # delinquency on the map (billing.delinquency, billing.layers)
+    "Collections": "Cobranza",
+    "Delinquent accounts": "Cuentas con adeudo vencido",
+    "Delinquency zones": "Zonas de morosidad",
+    "days overdue": "días de atraso",
+    "overdue": "vencido",
+    "oldest unpaid due date": "vencimiento más antiguo sin pagar",
+    "documents overdue": "documentos vencidos",
+    "as of": "al",
+    "delinquent account": "cuenta morosa",
+    "delinquent accounts": "cuentas morosas",
+    "delinquency zone": "zona de morosidad",
+    "delinquency zones": "zonas de morosidad",
+    "mean days overdue": "días de atraso promedio",
 }
