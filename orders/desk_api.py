@@ -2,8 +2,10 @@
 customer. Views validate input, call orders.desk or a selector, and serialize."""
 
 from django.contrib.gis.geos import Point
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import serializers
 from rest_framework.pagination import LimitOffsetPagination
@@ -159,6 +161,28 @@ class TicketDetailApi(APIView):
     @extend_schema(operation_id="tickets_retrieve", responses=TicketSerializer)
     def get(self, request, pk: int):
         return Response(TicketSerializer(_ticket(pk)).data)
+
+
+class FeasibilityLetterApi(APIView):
+    """The feasibility result letter (PDF with a map) of an answered feasibility request."""
+
+    permission_classes = [require_perms("orders.view_ticket")]
+
+    @extend_schema(
+        operation_id="tickets_feasibility_letter",
+        responses={(200, "application/pdf"): OpenApiTypes.BINARY},
+    )
+    def get(self, request, pk: int):
+        from orders.letters import feasibility_letter_pdf
+
+        ticket = _ticket(pk)
+        try:
+            content = feasibility_letter_pdf(ticket=ticket)
+        except desk.TicketError as error:
+            return _refused(error)
+        response = HttpResponse(content, content_type="application/pdf")
+        response["Content-Disposition"] = f'inline; filename="factibilidad-{ticket.number}.pdf"'
+        return response
 
 
 class TicketActionApi(APIView):

@@ -32,6 +32,11 @@ urlpatterns = [
     path("tickets/", desk_api.TicketListApi.as_view(), name="tickets"),
     path("tickets/<int:pk>/", desk_api.TicketDetailApi.as_view(), name="ticket-detail"),
     path(
+        "tickets/<int:pk>/feasibility-letter/",
+        desk_api.FeasibilityLetterApi.as_view(),
+        name="ticket-feasibility-letter",
+    ),
+    path(
         "tickets/<int:pk>/<slug:action>/",
         desk_api.TicketActionApi.as_view(),
         name="ticket-action",
