@@ -179,6 +179,10 @@ def customer_overview(*, customer, user) -> dict:
                 {"period": c.period.code, "volume_m3": str(c.volume_m3), "method": c.method}
             )
 
+    from billing.selectors import recent_bills_and_payments
+
+    bills, payments = recent_bills_and_payments(account_ids=ids, limit=OVERVIEW_PERIODS)
+
     def sector(a, name):
         s = getattr(a, "sectors", None)
         area = getattr(s, name, None) if s else None
@@ -208,6 +212,8 @@ def customer_overview(*, customer, user) -> dict:
                 "meter": meters[a.pk].serial if a.pk in meters else None,
                 "last_readings": readings.get(a.pk, []),
                 "consumption": consumption.get(a.pk, []),
+                "bills": bills.get(a.pk, []),
+                "payments": payments.get(a.pk, []),
             }
             for a in accounts
         ],

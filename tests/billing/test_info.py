@@ -59,3 +59,38 @@ def test_meter_readers_see_no_balances(client):
     point = account.parcel.geom.point_on_surface.transform(4326, clone=True)
     body = client.get("/api/map/info/", {"lon": point.x, "lat": point.y}).json()
     assert "balance" not in [s["key"] for s in body["sections"]]
+
+
+def test_the_360_view_lists_the_bills_and_the_payments_a_bounced_one_marked(client):
+    from billing import services
+    from billing.models import Bill
+    from tests.billing.factories import add_account, town
+
+    account = add_account(town(), m3=12)
+    run = services.billing_run_start(period=account.consumptions.get().period, enqueue=False)
+    services.billing_run_execute(run_id=run.pk)
+    bill = Bill.objects.get(account=account)
+    cheque = ledger_post(
+        account=account,
+        document_type="payment",
+        document_id=41,
+        concept="payment",
+        amount=Decimal("-100.00"),
+    )
+    services.ledger_reverse(entry=cheque, note="cheque devuelto")
+    ledger_post(
+        account=account,
+        document_type="payment",
+        document_id=42,
+        concept="payment",
+        amount=Decimal("-60.00"),
+    )
+    client.force_login(UserFactory(username="ventanilla", roles=[roles.CUSTOMER_SERVICE]))
+    (row,) = client.get(f"/api/orders/customers/{account.customer_id}/overview/").json()["accounts"]
+    assert [(b["id"], b["total"], b["reference"]) for b in row["bills"]] == [
+        (bill.pk, str(bill.total), bill.payment_reference)
+    ]
+    assert [(p["payment"], p["amount"], p["reversed"]) for p in row["payments"]] == [
+        (42, "60.00", False),
+        (41, "100.00", True),
+    ]
