@@ -29,6 +29,7 @@ urlpatterns = [
     path("api/network/", include("network.urls")),
     path("sectors/", include("sectors.page_urls")),
     path("routes/", include("routing.page_urls")),
+    path("desk/", include("orders.desk_page_urls")),
     path("field/", include("metering.field_urls")),
     path("pay/", include("billing.payments.page_urls")),
     path("cadastre/", include("cadastre.page_urls")),

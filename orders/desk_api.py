@@ -279,6 +279,17 @@ class ContractApi(APIView):
         return Response(TicketSerializer(_ticket(ticket.pk)).data, status=201)
 
 
+class AccountOverviewApi(APIView):
+    """The 360° view of an account's customer (the desk finds people by account number)."""
+
+    permission_classes = [require_perms("cadastre.view_customer", "orders.view_ticket")]
+
+    @extend_schema(operation_id="account_overview", responses={200: dict})
+    def get(self, request, pk: int):
+        account = get_object_or_404(ServiceAccount.objects.select_related("customer"), pk=pk)
+        return Response(customer_overview(customer=account.customer, user=request.user))
+
+
 class CustomerOverviewApi(APIView):
     """The 360° view of a customer: accounts (with place, sectors, last readings and
     consumption), open work orders and tickets."""

@@ -224,7 +224,13 @@ def customer_overview(*, customer, user) -> dict:
             ).order_by("due_at")
         ],
         "tickets": [
-            {"number": t.number, "kind": t.kind, "status": t.status, "created_at": t.created_at}
+            {
+                "id": t.pk,
+                "number": t.number,
+                "kind": t.kind,
+                "status": t.status,
+                "created_at": t.created_at,
+            }
             for t in Ticket.objects.filter(customer=customer).order_by("-created_at")[:20]
         ],
     }

@@ -43,6 +43,11 @@ urlpatterns = [
     ),
     path("contracts/", desk_api.ContractApi.as_view(), name="contract-open"),
     path(
+        "accounts/<int:pk>/overview/",
+        desk_api.AccountOverviewApi.as_view(),
+        name="account-overview",
+    ),
+    path(
         "customers/<int:pk>/overview/",
         desk_api.CustomerOverviewApi.as_view(),
         name="customer-overview",
