@@ -8,90 +8,199 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('billing', '0004_held_bills_index'),
-        ('cadastre', '0006_tile_invalidation'),
+        ("billing", "0004_held_bills_index"),
+        ("cadastre", "0006_tile_invalidation"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Settlement',
+            name="Settlement",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('amount', models.DecimalField(decimal_places=2, max_digits=14, verbose_name='amount')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='created at')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "amount",
+                    models.DecimalField(decimal_places=2, max_digits=14, verbose_name="amount"),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, verbose_name="created at"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'settlement',
-                'verbose_name_plural': 'settlements',
+                "verbose_name": "settlement",
+                "verbose_name_plural": "settlements",
             },
         ),
         pgtrigger.migrations.RemoveTrigger(
-            model_name='ledgerentry',
-            name='update_update',
+            model_name="ledgerentry",
+            name="update_update",
         ),
         pgtrigger.migrations.RemoveTrigger(
-            model_name='ledgerentry',
-            name='delete_delete',
+            model_name="ledgerentry",
+            name="delete_delete",
         ),
         migrations.AddField(
-            model_name='ledgerentry',
-            name='due_date',
-            field=models.DateField(blank=True, null=True, verbose_name='due date'),
+            model_name="ledgerentry",
+            name="due_date",
+            field=models.DateField(blank=True, null=True, verbose_name="due date"),
         ),
         migrations.AddField(
-            model_name='ledgerentryevent',
-            name='due_date',
-            field=models.DateField(blank=True, null=True, verbose_name='due date'),
+            model_name="ledgerentryevent",
+            name="due_date",
+            field=models.DateField(blank=True, null=True, verbose_name="due date"),
         ),
         migrations.AlterField(
-            model_name='ledgerentry',
-            name='concept',
-            field=models.CharField(choices=[('fixed', 'Fixed charge'), ('water', 'Water'), ('flat', 'Flat rate'), ('discount', 'Discount'), ('sewer', 'Sewer'), ('sanitation', 'Sanitation'), ('surcharge', 'Late-payment surcharge'), ('rounding', 'Rounding'), ('vat', 'VAT'), ('payment', 'Payment'), ('adjustment', 'Adjustment'), ('agreement', 'Moved to a payment agreement'), ('installment', 'Agreement installment'), ('interest', 'Financing interest')], max_length=12, verbose_name='concept'),
+            model_name="ledgerentry",
+            name="concept",
+            field=models.CharField(
+                choices=[
+                    ("fixed", "Fixed charge"),
+                    ("water", "Water"),
+                    ("flat", "Flat rate"),
+                    ("discount", "Discount"),
+                    ("sewer", "Sewer"),
+                    ("sanitation", "Sanitation"),
+                    ("surcharge", "Late-payment surcharge"),
+                    ("rounding", "Rounding"),
+                    ("vat", "VAT"),
+                    ("payment", "Payment"),
+                    ("adjustment", "Adjustment"),
+                    ("agreement", "Moved to a payment agreement"),
+                    ("installment", "Agreement installment"),
+                    ("interest", "Financing interest"),
+                ],
+                max_length=12,
+                verbose_name="concept",
+            ),
         ),
         migrations.AlterField(
-            model_name='ledgerentryevent',
-            name='concept',
-            field=models.CharField(choices=[('fixed', 'Fixed charge'), ('water', 'Water'), ('flat', 'Flat rate'), ('discount', 'Discount'), ('sewer', 'Sewer'), ('sanitation', 'Sanitation'), ('surcharge', 'Late-payment surcharge'), ('rounding', 'Rounding'), ('vat', 'VAT'), ('payment', 'Payment'), ('adjustment', 'Adjustment'), ('agreement', 'Moved to a payment agreement'), ('installment', 'Agreement installment'), ('interest', 'Financing interest')], max_length=12, verbose_name='concept'),
+            model_name="ledgerentryevent",
+            name="concept",
+            field=models.CharField(
+                choices=[
+                    ("fixed", "Fixed charge"),
+                    ("water", "Water"),
+                    ("flat", "Flat rate"),
+                    ("discount", "Discount"),
+                    ("sewer", "Sewer"),
+                    ("sanitation", "Sanitation"),
+                    ("surcharge", "Late-payment surcharge"),
+                    ("rounding", "Rounding"),
+                    ("vat", "VAT"),
+                    ("payment", "Payment"),
+                    ("adjustment", "Adjustment"),
+                    ("agreement", "Moved to a payment agreement"),
+                    ("installment", "Agreement installment"),
+                    ("interest", "Financing interest"),
+                ],
+                max_length=12,
+                verbose_name="concept",
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='ledgerentry',
-            trigger=pgtrigger.compiler.Trigger(name='update_update', sql=pgtrigger.compiler.UpsertTriggerSql(condition='WHEN (OLD.* IS DISTINCT FROM NEW.*)', func='INSERT INTO "billing_ledgerentryevent" ("account_id", "amount", "concept", "document_id", "document_type", "due_date", "id", "note", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "posted_at", "reversal_of_id") VALUES (NEW."account_id", NEW."amount", NEW."concept", NEW."document_id", NEW."document_type", NEW."due_date", NEW."id", NEW."note", _pgh_attach_context(), NOW(), \'update\', NEW."id", NEW."posted_at", NEW."reversal_of_id"); RETURN NULL;', hash='0736297727cb64926c48668b1fb2acc17f6229c1', operation='UPDATE', pgid='pgtrigger_update_update_1aa46', table='billing_ledgerentry', when='AFTER')),
+            model_name="ledgerentry",
+            trigger=pgtrigger.compiler.Trigger(
+                name="update_update",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    condition="WHEN (OLD.* IS DISTINCT FROM NEW.*)",
+                    func='INSERT INTO "billing_ledgerentryevent" ("account_id", "amount", "concept", "document_id", "document_type", "due_date", "id", "note", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "posted_at", "reversal_of_id") VALUES (NEW."account_id", NEW."amount", NEW."concept", NEW."document_id", NEW."document_type", NEW."due_date", NEW."id", NEW."note", _pgh_attach_context(), NOW(), \'update\', NEW."id", NEW."posted_at", NEW."reversal_of_id"); RETURN NULL;',
+                    hash="0736297727cb64926c48668b1fb2acc17f6229c1",
+                    operation="UPDATE",
+                    pgid="pgtrigger_update_update_1aa46",
+                    table="billing_ledgerentry",
+                    when="AFTER",
+                ),
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='ledgerentry',
-            trigger=pgtrigger.compiler.Trigger(name='delete_delete', sql=pgtrigger.compiler.UpsertTriggerSql(func='INSERT INTO "billing_ledgerentryevent" ("account_id", "amount", "concept", "document_id", "document_type", "due_date", "id", "note", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "posted_at", "reversal_of_id") VALUES (OLD."account_id", OLD."amount", OLD."concept", OLD."document_id", OLD."document_type", OLD."due_date", OLD."id", OLD."note", _pgh_attach_context(), NOW(), \'delete\', OLD."id", OLD."posted_at", OLD."reversal_of_id"); RETURN NULL;', hash='f9125176f84db6288bee8337009286407cf2d6f5', operation='DELETE', pgid='pgtrigger_delete_delete_bb905', table='billing_ledgerentry', when='AFTER')),
+            model_name="ledgerentry",
+            trigger=pgtrigger.compiler.Trigger(
+                name="delete_delete",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func='INSERT INTO "billing_ledgerentryevent" ("account_id", "amount", "concept", "document_id", "document_type", "due_date", "id", "note", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "posted_at", "reversal_of_id") VALUES (OLD."account_id", OLD."amount", OLD."concept", OLD."document_id", OLD."document_type", OLD."due_date", OLD."id", OLD."note", _pgh_attach_context(), NOW(), \'delete\', OLD."id", OLD."posted_at", OLD."reversal_of_id"); RETURN NULL;',
+                    hash="f9125176f84db6288bee8337009286407cf2d6f5",
+                    operation="DELETE",
+                    pgid="pgtrigger_delete_delete_bb905",
+                    table="billing_ledgerentry",
+                    when="AFTER",
+                ),
+            ),
         ),
         migrations.AddField(
-            model_name='settlement',
-            name='account',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='settlements', to='cadastre.serviceaccount', verbose_name='service account'),
+            model_name="settlement",
+            name="account",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="settlements",
+                to="cadastre.serviceaccount",
+                verbose_name="service account",
+            ),
         ),
         migrations.AddField(
-            model_name='settlement',
-            name='credit',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='settles', to='billing.ledgerentry', verbose_name='credit entry'),
+            model_name="settlement",
+            name="credit",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="settles",
+                to="billing.ledgerentry",
+                verbose_name="credit entry",
+            ),
         ),
         migrations.AddField(
-            model_name='settlement',
-            name='debit',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='settled_by', to='billing.ledgerentry', verbose_name='debit entry'),
+            model_name="settlement",
+            name="debit",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="settled_by",
+                to="billing.ledgerentry",
+                verbose_name="debit entry",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='settlement',
-            constraint=models.CheckConstraint(condition=models.Q(('amount__gt', 0)), name='settlement_positive'),
+            model_name="settlement",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("amount__gt", 0)), name="settlement_positive"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='settlement',
-            constraint=models.UniqueConstraint(fields=('debit', 'credit'), name='settlement_once'),
+            model_name="settlement",
+            constraint=models.UniqueConstraint(fields=("debit", "credit"), name="settlement_once"),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='settlement',
-            trigger=pgtrigger.compiler.Trigger(name='append_only', sql=pgtrigger.compiler.UpsertTriggerSql(func="RAISE EXCEPTION 'pgtrigger: Cannot update or delete rows from % table', TG_TABLE_NAME;", hash='0bc4190b58f8b4c92f8fe918b947f5a57e6a9796', operation='UPDATE OR DELETE', pgid='pgtrigger_append_only_e056b', table='billing_settlement', when='BEFORE')),
+            model_name="settlement",
+            trigger=pgtrigger.compiler.Trigger(
+                name="append_only",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func="RAISE EXCEPTION 'pgtrigger: Cannot update or delete rows from % table', TG_TABLE_NAME;",
+                    hash="0bc4190b58f8b4c92f8fe918b947f5a57e6a9796",
+                    operation="UPDATE OR DELETE",
+                    pgid="pgtrigger_append_only_e056b",
+                    table="billing_settlement",
+                    when="BEFORE",
+                ),
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='settlement',
-            trigger=pgtrigger.compiler.Trigger(name='settlement_sides', sql=pgtrigger.compiler.UpsertTriggerSql(declare='DECLARE d billing_ledgerentry%ROWTYPE; c billing_ledgerentry%ROWTYPE;', func="\n                    SELECT * INTO d FROM billing_ledgerentry WHERE id = NEW.debit_id;\n                    SELECT * INTO c FROM billing_ledgerentry WHERE id = NEW.credit_id;\n                    IF d.amount <= 0 OR c.amount >= 0\n                       OR d.account_id <> NEW.account_id OR c.account_id <> NEW.account_id\n                       OR d.reversal_of_id IS NOT NULL OR c.reversal_of_id IS NOT NULL THEN\n                        RAISE EXCEPTION 'settlement: entry % must be a debit and % a credit '\n                            'of account %', NEW.debit_id, NEW.credit_id, NEW.account_id;\n                    END IF;\n                    RETURN NEW;\n                ", hash='72aa4c5919381604a5354e267d90e899672e232f', operation='INSERT', pgid='pgtrigger_settlement_sides_04402', table='billing_settlement', when='BEFORE')),
+            model_name="settlement",
+            trigger=pgtrigger.compiler.Trigger(
+                name="settlement_sides",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    declare="DECLARE d billing_ledgerentry%ROWTYPE; c billing_ledgerentry%ROWTYPE;",
+                    func="\n                    SELECT * INTO d FROM billing_ledgerentry WHERE id = NEW.debit_id;\n                    SELECT * INTO c FROM billing_ledgerentry WHERE id = NEW.credit_id;\n                    IF d.amount <= 0 OR c.amount >= 0\n                       OR d.account_id <> NEW.account_id OR c.account_id <> NEW.account_id\n                       OR d.reversal_of_id IS NOT NULL OR c.reversal_of_id IS NOT NULL THEN\n                        RAISE EXCEPTION 'settlement: entry % must be a debit and % a credit '\n                            'of account %', NEW.debit_id, NEW.credit_id, NEW.account_id;\n                    END IF;\n                    RETURN NEW;\n                ",
+                    hash="72aa4c5919381604a5354e267d90e899672e232f",
+                    operation="INSERT",
+                    pgid="pgtrigger_settlement_sides_04402",
+                    table="billing_settlement",
+                    when="BEFORE",
+                ),
+            ),
         ),
     ]

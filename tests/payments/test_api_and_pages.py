@@ -1,0 +1,198 @@
+"""The staff API and pages (cashier window, bank file upload, reversal permissions, receipt)
+and the public kiosk (initials only, card gateway double)."""
+
+from decimal import Decimal as D
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from rest_framework.test import APIClient
+
+from billing.payments.gateways import TestCardGateway
+from billing.payments.models import Channel, Payment
+from core import roles
+from tests.payments.factories import billed_town, cashier
+
+pytestmark = pytest.mark.django_db
+
+API = "/api/payments/"
+
+
+@pytest.fixture
+def bills():
+    return billed_town(1)[1]
+
+
+def client_of(user):
+    client = APIClient()
+    client.force_authenticate(user)
+    return client
+
+
+def test_the_cashier_window_opens_takes_a_payment_and_closes(bills):
+    [bill] = bills
+    user = cashier()
+    api = client_of(user)
+    assert api.get(f"{API}session/").status_code == 404
+    opened = api.post(
+        f"{API}session/", {"window": "Caja 1", "opening_float": "500.00"}, format="json"
+    )
+    assert opened.status_code == 201, opened.content
+    found = api.get(f"{API}accounts/", {"q": bill.payment_reference})
+    assert found.status_code == 200
+    assert found.json()["balance"] == str(bill.total)
+    paid = api.post(
+        f"{API}cashier/",
+        {"account": bill.account_id, "amount": "50.00", "method": "01"},
+        format="json",
+    )
+    assert paid.status_code == 201, paid.content
+    assert paid.json()["allocation"][0]["bill_id"] == bill.pk
+    session = api.get(f"{API}session/").json()
+    assert session["expected_cash"] == "550.00"
+    closed = api.post(f"{API}session/close/", {"counted": {"500": 1, "50": 1}}, format="json")
+    assert closed.status_code == 200
+    assert closed.json()["difference"] == "0.00"
+    refused = api.post(
+        f"{API}cashier/",
+        {"account": bill.account_id, "amount": "5.00", "method": "01"},
+        format="json",
+    )
+    assert refused.status_code == 409
+
+
+def test_a_cashier_cannot_reverse_but_a_billing_clerk_can(bills):
+    [bill] = bills
+    user = cashier()
+    api = client_of(user)
+    # A drawer may start empty: "0.00" is a valid float.
+    opened = api.post(
+        f"{API}session/", {"window": "Caja 1", "opening_float": "0.00"}, format="json"
+    )
+    assert opened.status_code == 201, opened.content
+    payment_id = api.post(
+        f"{API}cashier/",
+        {"account": bill.account_id, "amount": "20.00", "method": "02", "reference": "0042"},
+        format="json",
+    ).json()["id"]
+    assert (
+        api.post(f"{API}{payment_id}/reverse/", {"reason": "x"}, format="json").status_code == 403
+    )
+    clerk = client_of(cashier("cobranza", roles.BILLING_CLERK))
+    answer = clerk.post(f"{API}{payment_id}/reverse/", {"reason": "cheque devuelto"}, format="json")
+    assert answer.status_code == 200
+    assert answer.json()["status"] == "reversed"
+    again = clerk.post(f"{API}{payment_id}/reverse/", {"reason": "otra"}, format="json")
+    assert again.status_code == 409
+
+
+def test_a_bank_file_uploads_once_and_a_bad_one_answers_its_lines(bills):
+    [bill] = bills
+    clerk = client_of(cashier("cobranza", roles.BILLING_CLERK))
+    content = (
+        "referencia,importe,fecha,hora,sucursal,autorizacion\n"
+        f"{bill.payment_reference},10.00,15/04/2026,10:00:00,01,X1\n"
+    ).encode()
+
+    def upload(data, name="f.csv"):
+        return clerk.post(
+            f"{API}bank-files/",
+            {"bank": "BBVA", "file": SimpleUploadedFile(name, data, "text/csv")},
+            format="multipart",
+        )
+
+    first = upload(content)
+    assert first.status_code == 201, first.content
+    assert first.json()["lines_posted"] == 1
+    assert upload(content).status_code == 409
+    bad = upload(content.replace(b"10.00", b"10,00"), "bad.csv")
+    assert bad.status_code == 422
+    assert bad.json()["errors"][0]["line"] == 2
+    # A cashier may not import bank files.
+    assert client_of(cashier()).post(f"{API}bank-files/", {}).status_code == 403
+
+
+def test_the_kiosk_shows_only_initials_and_pays_through_the_gateway_double(bills, settings):
+    [bill] = bills
+    settings.CAUDAL_CARD_GATEWAY = {"class": "test"}
+    TestCardGateway.reset()
+    customer = bill.account.customer
+    kiosk = APIClient()
+    found = kiosk.post(f"{API}kiosk/lookup/", {"reference": bill.payment_reference}, format="json")
+    assert found.status_code == 200
+    data = found.json()
+    assert customer.name not in str(data)
+    assert data["initials"].startswith(customer.name[0].upper() + ".")
+    assert data["balance"] == str(bill.total)
+    wrong = kiosk.post(
+        f"{API}kiosk/lookup/",
+        {"reference": bill.payment_reference, "account": "NOT-HIS"},
+        format="json",
+    )
+    assert wrong.status_code == 404
+    declined = kiosk.post(
+        f"{API}kiosk/pay/",
+        {
+            "reference": bill.payment_reference,
+            "amount": "30.00",
+            "method": "28",
+            "token": "tok_declined",
+        },
+        format="json",
+    )
+    assert declined.status_code == 402
+    assert Payment.objects.count() == 0
+    paid = kiosk.post(
+        f"{API}kiosk/pay/",
+        {
+            "reference": bill.payment_reference,
+            "amount": "30.00",
+            "method": "28",
+            "token": "tok_approved",
+        },
+        format="json",
+    )
+    assert paid.status_code == 201, paid.content
+    payment = Payment.objects.get()
+    assert (payment.channel, payment.amount) == (Channel.KIOSK, D("30.00"))
+    assert [c["approved"] for c in TestCardGateway.charges] == [False, True]
+
+
+def test_without_a_configured_gateway_the_kiosk_charges_nothing(bills, settings):
+    [bill] = bills
+    settings.CAUDAL_CARD_GATEWAY = None
+    answer = APIClient().post(
+        f"{API}kiosk/pay/",
+        {
+            "reference": bill.payment_reference,
+            "amount": "30.00",
+            "method": "04",
+            "token": "tok_approved",
+        },
+        format="json",
+    )
+    assert answer.status_code == 503
+    assert Payment.objects.count() == 0
+
+
+@pytest.mark.usefixtures("bills")
+def test_pages_need_their_permissions_and_the_kiosk_is_public(client):
+    assert client.get("/pay/cashier/").status_code == 302
+    assert client.get("/pay/kiosk/").status_code == 200
+    client.force_login(cashier("lector", roles.AUDITOR))
+    assert client.get("/pay/cashier/").status_code == 403
+    client.force_login(cashier())
+    page = client.get("/pay/cashier/")
+    assert page.status_code == 200
+    assert b"cashier-config" in page.content
+
+
+def test_the_receipt_page_shows_what_the_payment_paid(client, bills):
+    [bill] = bills
+    from tests.payments.factories import bank_payment
+
+    payment = bank_payment(bill.account, "25.00", reference="BBVA:9")
+    client.force_login(cashier())
+    page = client.get(f"/pay/receipt/{payment.pk}/")
+    assert page.status_code == 200
+    assert b"25.00" in page.content
+    assert f"bill {bill.pk}".encode() in page.content
