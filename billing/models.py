@@ -696,8 +696,9 @@ class Settlement(models.Model):
         verbose_name = _("settlement")
         verbose_name_plural = _("settlements")
         constraints = [
+            # No unique (debit, credit): a credit freed by a reversal may go back to a debit
+            # it already partly paid; open amounts are sums over the rows.
             models.CheckConstraint(condition=Q(amount__gt=0), name="settlement_positive"),
-            models.UniqueConstraint(fields=["debit", "credit"], name="settlement_once"),
         ]
         triggers = [
             _append_only,
