@@ -1,0 +1,36 @@
+"""Translations of notifications (core.notifications: models, services, api)."""
+
+ES_MX = {
+    # apps, models
+    "Notifications": "Notificaciones",
+    "E-mail": "Correo electrónico",
+    "SMS": "SMS",
+    "WhatsApp": "WhatsApp",
+    "Being sent": "Enviándose",
+    "Payment reminder": "Recordatorio de pago",
+    "Formal notice of debt": "Requerimiento de pago",
+    "Suspension notice": "Aviso de suspensión",
+    "Service reconnected": "Servicio restablecido",
+    "Supply interruption": "Interrupción del suministro",
+    "Promise of payment reminder": "Recordatorio de compromiso de pago",
+    "Request status update": "Cambio de estado de la solicitud",
+    "language": "idioma",
+    "subject": "asunto",
+    "body": "texto",
+    "message template": "plantilla de mensaje",
+    "message templates": "plantillas de mensaje",
+    "template": "plantilla",
+    "sent to": "enviado a",
+    "attempts": "intentos",
+    "provider's message id": "identificador del mensaje en el proveedor",
+    "claimed at": "tomado para envío el",
+    "notice": "aviso",
+    "notices": "avisos",
+    # services
+    "There is no %(channel)s message template %(code)s: add it in the templates.": "No hay plantilla de mensaje %(code)s para %(channel)s: agréguela en las plantillas.",
+    "Say what the notice is for.": "Indique el motivo del aviso.",
+    "Customer %(customer)s has no e-mail or phone: add one to notify them.": "El usuario %(customer)s no tiene correo ni teléfono: registre alguno para poder avisarle.",
+    "Unknown channel: %(channel)s.": "Canal desconocido: %(channel)s.",
+    "Customer %(customer)s has no address for %(channel)s.": "El usuario %(customer)s no tiene dirección para %(channel)s.",
+    "Only a notice that could not be sent can be sent again.": "Solo se puede reenviar un aviso que no se pudo enviar.",
+}
