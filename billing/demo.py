@@ -145,3 +145,15 @@ def build_billing(ctx: DemoContext) -> dict:
         "bills_issued": issued,
         "bills_held": held,
     }
+
+
+@demo_step(
+    "billing.delinquency",
+    after=("billing.payments",),
+    tables=("billing_delinquencyzone", "billing_accountdelinquency"),
+    description="the past-due snapshot and the delinquency zones on the map",
+)
+def build_delinquency(ctx: DemoContext) -> dict:
+    from billing.delinquency import delinquency_refresh, zones_refresh
+
+    return {"delinquent_accounts": delinquency_refresh(), "zones": zones_refresh()}

@@ -1,0 +1,90 @@
+"""The demo city's payments: bills paid by bank, online, kiosk and at a real cash session, each
+payment settled against exactly what it paid, leaving a realistic share of overdue accounts
+for collections and the delinquency map."""
+
+from decimal import Decimal
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from billing import settlement
+from billing.models import AccountDelinquency
+from billing.payments.models import CashSession, Payment
+from billing.selectors import account_balance
+from core.demo import DemoContext
+from core.services import demo_city_build
+from tests.conftest import rolled_back_transaction
+
+ACCOUNTS = 1500
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(scope="module")
+def city(django_db_setup, django_db_blocker):
+    ctx = DemoContext(
+        accounts=ACCOUNTS,
+        seed=5,
+        srid=settings.CAUDAL_SRID,
+        center_lonlat=tuple(settings.CAUDAL_DEMO_CENTER),
+    )
+    with rolled_back_transaction(django_db_blocker):
+        demo_city_build(ctx=ctx, only=("billing.delinquency",), log=lambda _m: None)
+        yield
+
+
+def scalar(sql):
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        return cursor.fetchone()[0]
+
+
+def test_bills_are_paid_through_every_channel(city):
+    channels = {
+        c: Payment.objects.filter(channel=c).count() for c in ("bank", "online", "kiosk", "cashier")
+    }
+    assert all(channels[c] > 0 for c in ("bank", "online", "kiosk", "cashier")), channels
+    assert channels["bank"] > channels["kiosk"]
+
+
+def test_no_payment_settles_more_than_it_paid_nor_any_debit_more_than_it_owes(city):
+    assert not scalar(
+        """SELECT count(*) FROM (
+             SELECT credit_id FROM billing_settlement s JOIN billing_ledgerentry c ON c.id = s.credit_id
+              GROUP BY credit_id, c.amount HAVING sum(s.amount) > -c.amount) x"""
+    )
+    assert not scalar(
+        """SELECT count(*) FROM (
+             SELECT debit_id FROM billing_settlement s JOIN billing_ledgerentry d ON d.id = s.debit_id
+              GROUP BY debit_id, d.amount HAVING sum(s.amount) > d.amount) x"""
+    )
+
+
+def test_open_items_less_free_credit_are_each_accounts_balance(city):
+    sample = [
+        row[0]
+        for row in connection.cursor().execute(
+            "SELECT DISTINCT account_id FROM payments_payment ORDER BY account_id LIMIT 60"
+        )
+    ]
+    for account_id in sample:
+        owed = sum((i.open for i in settlement.open_items(account=account_id)), Decimal(0))
+        credit = sum((c.amount for c in settlement.free_credits(account=account_id)), Decimal(0))
+        assert owed - credit == account_balance(account=account_id), account_id
+
+
+def test_a_realistic_share_of_accounts_is_overdue_by_one_and_more_periods(city):
+    billed = scalar("SELECT count(DISTINCT account_id) FROM billing_bill WHERE status = 'issued'")
+    overdue = AccountDelinquency.objects.count()
+    assert 0.15 * billed < overdue < 0.45 * billed
+    # Of the three billed months the last may not be due yet: one or two periods past due.
+    periods = set(AccountDelinquency.objects.values_list("periods_overdue", flat=True))
+    assert {1, 2} <= periods
+
+
+def test_the_cash_session_is_closed_and_reconciles(city):
+    session = CashSession.objects.get()
+    assert session.status == "closed"
+    assert session.difference == Decimal("0.00")
+    assert session.payments.count() > 0
