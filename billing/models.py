@@ -592,6 +592,7 @@ class LedgerConcept(models.TextChoices):
     AGREEMENT = "agreement", _("Moved to a payment agreement")
     INSTALLMENT = "installment", _("Agreement installment")
     INTEREST = "interest", _("Financing interest")
+    CONNECTION = "connection", _("Connection and contract fees")
 
 
 @track_history(inserts=False)

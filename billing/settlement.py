@@ -52,6 +52,7 @@ DEFAULT_CONCEPT_ORDER = (
     "water",
     "sewer",
     "sanitation",
+    "connection",
     "adjustment",
     "rounding",
     "discount",

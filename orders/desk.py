@@ -21,6 +21,9 @@ turn a request into work.
 
 from __future__ import annotations
 
+import datetime as dt
+from decimal import Decimal
+
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import formats, timezone
@@ -233,6 +236,23 @@ def ticket_resolve(*, ticket: Ticket, user, resolution: str, granted: bool = Tru
         )
     locked = _locked_open(ticket)
     if granted and locked.kind == TicketKind.OWNERSHIP_CHANGE:
+        from billing.credit.control import credit_enforce
+        from billing.credit.models import Point as CreditPoint
+
+        data = locked.request or {}
+        new = (
+            Customer.objects.filter(pk=data["customer_id"]).first()
+            if data.get("customer_id")
+            else None
+        )
+        # The new holder's debts and the account's own, before the account changes hands.
+        credit_enforce(
+            point=CreditPoint.OWNERSHIP_TRANSFER,
+            account=locked.account,
+            customer=new,
+            user=user,
+            authorization=data.get("credit_authorization"),
+        )
         _holder_change(locked)
     locked.status = TicketStatus.RESOLVED if granted else TicketStatus.REJECTED
     locked.resolution = resolution
@@ -284,6 +304,24 @@ def ticket_cancel(*, ticket: Ticket, user, reason: str = "") -> Ticket:
     return locked
 
 
+# Connection and contract fees charged with a new contract, by use type (pesos, VAT included
+# where it applies); ``settings.CAUDAL_CONTRACT_CHARGES`` replaces them (a utility's own
+# tariff law). Zero: nothing is charged.
+DEFAULT_CONTRACT_CHARGES = {
+    "domestic": "1850.00",
+    "commercial": "4200.00",
+    "mixed": "3100.00",
+    "industrial": "9800.00",
+    "public": "0.00",
+}
+CONTRACT_CHARGE_DUE_DAYS = 15
+
+
+def contract_charge(use_type: str) -> Decimal:
+    charges = getattr(settings, "CAUDAL_CONTRACT_CHARGES", DEFAULT_CONTRACT_CHARGES)
+    return Decimal(str(charges.get(use_type, "0")))
+
+
 @transaction.atomic
 def contract_open(
     *,
@@ -294,14 +332,31 @@ def contract_open(
     customer: Customer | None = None,
     new_customer: dict | None = None,
     channel: str = "counter",
+    credit_authorization: int | None = None,
 ) -> Ticket:
     """A new contract (contratación) in one transaction: the customer (given, or created from
     ``new_customer``), the service account (``account``: number, use type, services, billing
     cycle…) on ``parcel`` at ``service_point``, a new-connection order and a meter-installation
     order at the point, and the ticket, resolved, that records it all. Anything refused —
     customer data, the account (number taken, point far from the parcel…), an order — undoes
-    everything. First charges and the credit check belong to billing and collections.
+    everything.
+
+    Credit control decides first (billing.credit, point ``new_contract``: the customer's and
+    the parcel's debts): *refuse* stops it; *authorize* needs ``credit_authorization``, the
+    id of a check someone else authorized; *warn* and *inform* go ahead, their reasons kept
+    on the ticket (``request["credit"]``). The first charges (:func:`contract_charge`, by use
+    type) are posted to the new account's ledger, due in ``CONTRACT_CHARGE_DUE_DAYS``.
     """
+    from billing.credit.control import credit_enforce
+    from billing.credit.models import Point as CreditPoint
+
+    credit = credit_enforce(
+        point=CreditPoint.NEW_CONTRACT,
+        customer=customer,
+        parcel=parcel,
+        user=user,
+        authorization=credit_authorization,
+    )
     if customer is None:
         if not isinstance(new_customer, dict):
             raise TicketError(
@@ -338,8 +393,30 @@ def contract_open(
         )
         for kind in (WorkOrderKind.NEW_CONNECTION, WorkOrderKind.METER_INSTALL)
     ]
+    charge = contract_charge(opened.use_type)
+    if charge > 0:
+        from billing.services import ledger_post
+
+        ledger_post(
+            account=opened,
+            document_type="contract",
+            document_id=ticket.pk,
+            concept="connection",
+            amount=charge,
+            due_date=timezone.localdate() + dt.timedelta(days=CONTRACT_CHARGE_DUE_DAYS),
+            note=ticket.number,
+        )
     ticket.work_order = orders[0]
-    ticket.request = {**ticket.request, "orders": [o.number for o in orders]}
+    ticket.request = {
+        **ticket.request,
+        "orders": [o.number for o in orders],
+        "first_charges": str(charge),
+        "credit": {
+            "check": credit.check_id,
+            "decision": credit.decision,
+            "reasons": credit.reasons,
+        },
+    }
     ticket.save(update_fields=["work_order", "request"])
     return ticket_resolve(
         ticket=ticket,
@@ -372,6 +449,26 @@ def ticket_feasibility_answer(*, ticket: Ticket, user, max_m: float = 50.0) -> T
             "place_required", _("The request has no place to study."), field="location"
         )
     found = feasibility(point=locked.location, max_m=max_m)
+    if locked.customer_id or locked.parcel_id or locked.account_id:
+        from billing.credit.control import credit_check
+        from billing.credit.models import Point as CreditPoint
+
+        # Feasibility only informs: the answer is the network's, the debts are shown beside it.
+        credit = credit_check(
+            point=CreditPoint.FEASIBILITY,
+            customer=locked.customer,
+            account=locked.account,
+            parcel=locked.parcel,
+            user=user,
+        )
+        locked.request = {
+            **locked.request,
+            "credit": {
+                "check": credit.check_id,
+                "decision": credit.decision,
+                "reasons": credit.reasons,
+            },
+        }
 
     def described(item, label):
         if item is None:
@@ -402,3 +499,131 @@ def ticket_feasibility_answer(*, ticket: Ticket, user, max_m: float = 50.0) -> T
         else _("Not feasible without extending the network: %(summary)s.")
     ) % {"summary": summary}
     return ticket_resolve(ticket=locked, user=user, resolution=resolution, granted=granted)
+
+
+# --- bill disputes and payment agreements through billing's services --------------------------
+
+
+@transaction.atomic
+def ticket_adjustment_request(
+    *,
+    ticket: Ticket,
+    user,
+    amount: Decimal,
+    reason: str,
+    kind: str = "credit_note",
+    note: str = "",
+) -> Ticket:
+    """A bill clarification ends, when the customer is right, in an adjustment: ask billing
+    for the credit (or debit) note on the ticket's account, correcting its last issued bill,
+    and note it on the ticket (``request["adjustment"]``). Nothing is posted until someone
+    with the right to approve that amount approves it (billing.agreements). Raises
+    :class:`TicketError` ``not_clarification`` / ``account_required`` and billing's
+    ``AgreementError`` for an amount or reason it refuses (nothing is written)."""
+    from billing.agreements.services import adjustment_request
+    from billing.models import Bill, BillStatus
+
+    locked = _locked_open(ticket)
+    if locked.kind != TicketKind.CLARIFICATION:
+        raise TicketError(
+            "not_clarification",
+            _("Adjustments are asked from bill clarifications."),
+            field="kind",
+        )
+    if locked.account_id is None:
+        raise TicketError("account_required", _("The request has no account."), field="account")
+    bill = (
+        Bill.objects.filter(account_id=locked.account_id, status=BillStatus.ISSUED)
+        .order_by("-due_date", "-pk")
+        .first()
+    )
+    adjustment = adjustment_request(
+        account=locked.account,
+        kind=kind,
+        amount=amount,
+        reason=reason,
+        user=user,
+        note=(note or "").strip() or locked.number,
+        bill=bill,
+    )
+    locked.request = {
+        **locked.request,
+        "adjustment": {
+            "id": adjustment.pk,
+            "kind": kind,
+            "amount": str(adjustment.amount),
+            "reason": adjustment.reason.code,
+            "bill": bill.pk if bill else None,
+        },
+    }
+    locked.status = TicketStatus.IN_PROGRESS
+    locked.save(update_fields=["request", "status"])
+    _say(
+        locked,
+        _(
+            "An adjustment of $%(amount)s to your account was requested; we will tell you when it is approved."
+        )
+        % {"amount": adjustment.amount},
+        user=user,
+    )
+    return locked
+
+
+@transaction.atomic
+def ticket_agreement_sign(
+    *,
+    ticket: Ticket,
+    user,
+    down_payment: Decimal,
+    installments: int,
+    first_due_date,
+    monthly_rate: Decimal = Decimal("0"),
+) -> Ticket:
+    """Answer a payment-agreement request by signing it (billing.agreements): the account's
+    debt split into the down payment and the installments; the request is resolved with the
+    agreement's terms. Raises :class:`TicketError` ``not_agreement`` / ``account_required``
+    and billing's ``AgreementError`` (nothing owed, one already in force, bad terms)."""
+    from billing.agreements.services import agreement_sign
+
+    locked = _locked_open(ticket)
+    if locked.kind != TicketKind.AGREEMENT:
+        raise TicketError(
+            "not_agreement", _("Only agreement requests sign agreements."), field="kind"
+        )
+    if locked.account_id is None:
+        raise TicketError("account_required", _("The request has no account."), field="account")
+    from billing.credit.control import credit_enforce
+    from billing.credit.models import Point as CreditPoint
+
+    credit_enforce(
+        point=CreditPoint.AGREEMENT,
+        account=locked.account,
+        user=user,
+        authorization=(locked.request or {}).get("credit_authorization"),
+    )
+    agreement = agreement_sign(
+        account=locked.account,
+        down_payment=down_payment,
+        installments=installments,
+        first_due_date=first_due_date,
+        monthly_rate=monthly_rate,
+        user=user,
+        note=locked.number,
+    )
+    locked.request = {**locked.request, "agreement": {"id": agreement.pk}}
+    locked.save(update_fields=["request"])
+    return ticket_resolve(
+        ticket=locked,
+        user=user,
+        resolution=_(
+            "Payment agreement %(id)s signed: $%(debt)s in a down payment of $%(down)s and "
+            "%(n)s monthly installments from %(first)s."
+        )
+        % {
+            "id": agreement.pk,
+            "debt": agreement.debt,
+            "down": agreement.down_payment,
+            "n": agreement.installments,
+            "first": first_due_date,
+        },
+    )

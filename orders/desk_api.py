@@ -1,6 +1,8 @@
 """Service-desk endpoints (under /api/orders/): tickets and their flows, and the 360° view of a
 customer. Views validate input, call orders.desk or a selector, and serialize."""
 
+from decimal import Decimal
+
 from django.contrib.gis.geos import Point
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
@@ -15,6 +17,7 @@ from rest_framework.views import APIView
 from cadastre.models import Customer, Parcel, ServiceAccount
 from cadastre.roll_services import RollError
 from core.api import domain_error_response, require_perms
+from core.errors import DomainError
 from gis_core.srid import WGS84
 from gis_core.srid import lonlat as lonlat_of
 from orders import desk
@@ -185,10 +188,20 @@ class FeasibilityLetterApi(APIView):
         return response
 
 
+def _require(values: dict, *names: str) -> None:
+    for name in names:
+        if values.get(name) in (None, ""):
+            raise desk.TicketError(
+                "field_required", _("This action needs %(field)s.") % {"field": name}, field=name
+            )
+
+
 class TicketActionApi(APIView):
     """``POST`` an action on a ticket: ``message`` {text, public}, ``inspection`` {reason},
     ``resolve`` {resolution, granted}, ``cancel`` {reason}, ``feasibility`` (answered from the
-    network layer)."""
+    network layer), ``adjustment`` {amount, adjustment_reason, adjustment_kind} (a bill
+    clarification asks billing for a credit/debit note), ``agreement`` {down_payment,
+    installments, first_due_date, monthly_rate} (signs the payment agreement asked for)."""
 
     permission_classes = [require_perms("orders.change_ticket")]
 
@@ -199,6 +212,17 @@ class TicketActionApi(APIView):
         reason = serializers.CharField(required=False, allow_blank=True, max_length=2000)
         resolution = serializers.CharField(required=False, allow_blank=True, max_length=4000)
         granted = serializers.BooleanField(required=False, default=True)
+        amount = serializers.DecimalField(max_digits=14, decimal_places=2, required=False)
+        adjustment_reason = serializers.CharField(required=False, max_length=40)
+        adjustment_kind = serializers.ChoiceField(
+            choices=("credit_note", "debit_note"), required=False, default="credit_note"
+        )
+        down_payment = serializers.DecimalField(max_digits=14, decimal_places=2, required=False)
+        installments = serializers.IntegerField(required=False, min_value=1, max_value=120)
+        first_due_date = serializers.DateField(required=False)
+        monthly_rate = serializers.DecimalField(
+            max_digits=7, decimal_places=6, required=False, default=Decimal("0")
+        )
 
     @extend_schema(
         operation_id="tickets_action", request=InputSerializer, responses=TicketSerializer
@@ -228,16 +252,36 @@ class TicketActionApi(APIView):
                 desk.ticket_feasibility_answer(ticket=ticket, user=request.user)
             elif action == "cancel":
                 desk.ticket_cancel(ticket=ticket, reason=v.get("reason", ""), user=request.user)
+            elif action == "adjustment":
+                _require(v, "amount", "adjustment_reason")
+                desk.ticket_adjustment_request(
+                    ticket=ticket,
+                    amount=v["amount"],
+                    reason=v["adjustment_reason"],
+                    kind=v["adjustment_kind"],
+                    note=v.get("text", ""),
+                    user=request.user,
+                )
+            elif action == "agreement":
+                _require(v, "down_payment", "installments", "first_due_date")
+                desk.ticket_agreement_sign(
+                    ticket=ticket,
+                    down_payment=v["down_payment"],
+                    installments=v["installments"],
+                    first_due_date=v["first_due_date"],
+                    monthly_rate=v["monthly_rate"],
+                    user=request.user,
+                )
             else:
                 raise desk.TicketError(
                     "action_unknown",
                     _(
-                        "“%(action)s” is not something a request can do; use message, inspection, resolve, feasibility or cancel."
+                        "“%(action)s” is not something a request can do; use message, inspection, resolve, feasibility, adjustment, agreement or cancel."
                     )
                     % {"action": action},
                     status=404,
                 )
-        except (desk.TicketError, RollError) as error:
+        except (DomainError, RollError) as error:
             return _refused(error)
         return Response(TicketSerializer(_ticket(pk)).data)
 
@@ -255,6 +299,9 @@ class ContractApi(APIView):
         account = serializers.DictField(help_text="number, use_type, water, sewer, billing_cycle…")
         customer = serializers.IntegerField(required=False)
         new_customer = serializers.DictField(required=False)
+        credit_authorization = serializers.IntegerField(
+            required=False, help_text="an authorized credit check (when credit control asks)"
+        )
 
     @extend_schema(
         operation_id="contract_open", request=InputSerializer, responses={201: TicketSerializer}
@@ -272,9 +319,10 @@ class ContractApi(APIView):
                 account=v["account"],
                 customer=customer,
                 new_customer=v.get("new_customer"),
+                credit_authorization=v.get("credit_authorization"),
                 user=request.user,
             )
-        except (desk.TicketError, RollError) as error:
+        except (DomainError, RollError) as error:
             return _refused(error)
         return Response(TicketSerializer(_ticket(ticket.pk)).data, status=201)
 

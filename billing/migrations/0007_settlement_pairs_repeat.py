@@ -4,14 +4,13 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('billing', '0006_delinquency'),
+        ("billing", "0006_delinquency"),
     ]
 
     operations = [
         migrations.RemoveConstraint(
-            model_name='settlement',
-            name='settlement_once',
+            model_name="settlement",
+            name="settlement_once",
         ),
     ]

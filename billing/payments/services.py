@@ -35,6 +35,7 @@ from billing.payments.models import (
     PaymentStatus,
     SessionStatus,
 )
+from cadastre.models import AccountStatus, ServiceAccount
 from gis_core.sql import fetchone
 
 __all__ = [
@@ -190,6 +191,14 @@ def payment_post(
             ) from None
         raise
     settlement.settle_account(account=account_id)
+    if ServiceAccount.objects.filter(
+        pk=account_id, status__in=(AccountStatus.SUSPENDED, AccountStatus.CUT)
+    ).exists():
+        # Paid up (or now in an agreement)? Collections orders the reconnection, once, in a
+        # worker after this commits.
+        from billing.collection.services import collection_on_payment_later
+
+        collection_on_payment_later(account=account_id)
     return payment
 
 

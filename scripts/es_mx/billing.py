@@ -213,4 +213,5 @@ ES_MX = {
     "delinquency zone": "zona de morosidad",
     "delinquency zones": "zonas de morosidad",
     "mean days overdue": "días de atraso promedio",
+    "Connection and contract fees": "Derechos de conexión y contratación",
 }
