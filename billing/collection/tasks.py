@@ -13,7 +13,8 @@ def _day(day: str | None):
 @shared_task(name="collection.evaluate")
 def collection_evaluate_task(day: str | None = None) -> dict:
     """Nightly: the collection policy over every account (default: today, utility's zone),
-    then the self-reconnection check."""
+    then the self-reconnection check, then the customers told (billing.collection.notify)."""
+    from billing.collection.notify import collection_notices_queue
     from billing.collection.services import (
         collection_evaluate,
         collection_self_reconnection_check,
@@ -22,7 +23,9 @@ def collection_evaluate_task(day: str | None = None) -> dict:
     when = _day(day)
     result = collection_evaluate(day=when)
     inspections = collection_self_reconnection_check(day=when)
+    told = collection_notices_queue(day=when)
     return {
+        "notices": told["queued"],
         "day": when.isoformat(),
         "overdue": result.overdue_accounts,
         "actions": result.actions,
