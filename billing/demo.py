@@ -149,7 +149,7 @@ def build_billing(ctx: DemoContext) -> dict:
 
 @demo_step(
     "billing.delinquency",
-    after=("billing.payments",),
+    after=("billing.payments", "billing.collection"),
     tables=("billing_delinquencyzone", "billing_accountdelinquency"),
     description="the past-due snapshot and the delinquency zones on the map",
 )

@@ -88,3 +88,16 @@ def test_the_cash_session_is_closed_and_reconciles(city):
     assert session.status == "closed"
     assert session.difference == Decimal("0.00")
     assert session.payments.count() > 0
+
+
+def test_some_accounts_behind_signed_agreements_and_the_rest_got_tonights_actions(city):
+    from billing.agreements.models import Agreement
+    from billing.collection.models import CollectionAction
+
+    current = set(Agreement.objects.filter(status="current").values_list("account_id", flat=True))
+    assert current
+    acted = set(CollectionAction.objects.values_list("account_id", flat=True))
+    kinds = set(CollectionAction.objects.values_list("kind", flat=True))
+    # Nobody is three periods behind in the demo: notices, no suspensions.
+    assert kinds and kinds <= {"reminder", "formal_notice"}
+    assert not (current & acted)  # collection pauses while an agreement is current
