@@ -92,9 +92,12 @@ def delinquency_refresh(*, day: dt.date | None = None) -> int:
     Returns the number of delinquent accounts."""
     day = day or _today()
     execute("SELECT pg_advisory_xact_lock(hashtext('billing.delinquency'))")
-    # DELETE, not TRUNCATE: the rows of a refresh earlier in this transaction still have
-    # deferred foreign-key checks pending, which TRUNCATE refuses.
-    execute("DELETE FROM billing_accountdelinquency")
+    # TRUNCATE (no row triggers: a derived snapshot's rebuild is not history). Rows a refresh
+    # earlier in this transaction wrote still have deferred foreign-key checks pending, which
+    # TRUNCATE refuses: run them now.
+    execute("SET CONSTRAINTS ALL IMMEDIATE")
+    execute("TRUNCATE billing_accountdelinquency")
+    execute("SET CONSTRAINTS ALL DEFERRED")
     count = execute(_REFRESH_SQL, {"day": day})
     execute("ANALYZE billing_accountdelinquency")
     return count

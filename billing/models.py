@@ -663,6 +663,7 @@ class LedgerEntry(models.Model):
         return f"{self.account_id} {self.concept} {self.amount}"
 
 
+@track_history(inserts=False)
 class Settlement(models.Model):
     """What a credit (a payment, a credit note, an agreement's transfer) paid of a debit (a
     bill's concept, a debit note, an installment), written when the credit is applied.
@@ -729,6 +730,7 @@ class Settlement(models.Model):
         return f"{self.credit_id} → {self.debit_id}: {self.amount}"
 
 
+@track_history(inserts=False)
 class AccountDelinquency(models.Model):
     """Where the debt is, as of the last refresh: one row per account that owes anything past
     due, for the map (delinquent accounts layer, debt heat map) and the delinquency zones.
@@ -762,6 +764,7 @@ class AccountDelinquency(models.Model):
         return f"{self.account_id}: {self.overdue} ({self.days_overdue} d)"
 
 
+@track_history(inserts=False)
 class DelinquencyZone(models.Model):
     """A cluster of delinquent accounts (``ST_ClusterDBSCAN`` over their service points) as a
     polygon with its figures; rebuilt whole by :func:`billing.delinquency.zones_refresh`."""

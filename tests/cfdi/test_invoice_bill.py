@@ -137,7 +137,7 @@ def test_not_configured_is_refused_before_anything_is_written(settings, user):
     assert not Cfdi.objects.exists()
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_concurrent_invoices_take_distinct_consecutive_folios(cfdi_settings, user):
     bills = billed(*({"m3": 10 + i, "customer": invoice_customer()} for i in range(4)))
     errors = []

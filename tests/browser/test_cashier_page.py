@@ -8,7 +8,6 @@ import pytest
 from django.utils import translation
 
 from billing.payments.models import CashSession, Payment
-from tests.browser.conftest import chromium, page  # noqa: F401  (the browser fixtures)
 from tests.payments.factories import billed_town, cashier
 
 
@@ -23,7 +22,7 @@ pytestmark = [
 ]
 
 
-def test_the_cashier_takes_a_payment_and_closes_the_session(page, live_server):  # noqa: F811
+def test_the_cashier_takes_a_payment_and_closes_the_session(page, live_server):
     [bill] = billed_town(1)[1]
     cashier(username="cajera")
     page.goto(f"{live_server.url}/login/?next=/pay/cashier/")
