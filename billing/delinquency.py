@@ -2,16 +2,9 @@
 clusters. Both are rebuilt whole, set-based, from the ledger (nightly by Celery beat, and on
 demand); the map reads them instead of aggregating the ledger per tile.
 
-What is overdue follows the settlement rule that credit pays the oldest debt first
-(billing.settlement): of an account's balance, what is not yet due is the newest part, so
-
-    overdue = greatest(0, balance - debits not yet due)
-
-and the unpaid overdue documents are the newest past-due debits that fit in ``overdue``
-(walking from the most recent due date back); the oldest of them gives the days overdue.
-Credits aimed at one bill (a credit note) make the per-document picture differ slightly from
-this rule; the totals do not (the balance is the ledger's sum). The collection policy reads
-the full open-item rule (billing.collection); the map needs where and how much.
+What is overdue, since when and for how many periods is the collections aging
+(:func:`billing.collection.aging.aging_sql`): the open-item rule of billing.settlement in
+one statement, so the map, the aging report and the collection policy agree to the cent.
 """
 
 from __future__ import annotations
@@ -23,46 +16,15 @@ from django.utils import timezone
 
 from gis_core.sql import execute, fetchone
 
-# Live debits: neither reversed nor reversals (a reversed pair sums to zero in the balance).
+# The collections aging (one statement over the open items) gives every figure; the snapshot
+# keeps the accounts with something past due. Column names are aging_sql's.
 _REFRESH_SQL = """
-WITH bal AS (
-    SELECT account_id, sum(amount) AS balance,
-           coalesce(sum(amount) FILTER (WHERE amount > 0 AND reversal_of_id IS NULL
-                                          AND coalesce(due_date, posted_at::date) >= %(day)s
-                                          AND NOT EXISTS (SELECT 1 FROM billing_ledgerentry r
-                                                           WHERE r.reversal_of_id = e.id)), 0)
-               AS not_due
-      FROM billing_ledgerentry e
-     GROUP BY account_id
-),
-owing AS (
-    SELECT account_id, balance, balance - not_due AS overdue
-      FROM bal WHERE balance - not_due > 0
-),
-past_due AS (
-    SELECT e.account_id, e.document_type, e.document_id,
-           coalesce(e.due_date, e.posted_at::date) AS due,
-           o.overdue,
-           coalesce(sum(e.amount) OVER (
-               PARTITION BY e.account_id
-               ORDER BY coalesce(e.due_date, e.posted_at::date) DESC, e.id DESC
-               ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS newer
-      FROM billing_ledgerentry e JOIN owing o ON o.account_id = e.account_id
-     WHERE e.amount > 0 AND e.reversal_of_id IS NULL
-       AND coalesce(e.due_date, e.posted_at::date) < %(day)s
-       AND NOT EXISTS (SELECT 1 FROM billing_ledgerentry r WHERE r.reversal_of_id = e.id)
-),
-unpaid AS (
-    SELECT account_id, min(due) AS oldest_due,
-           count(DISTINCT (document_type, document_id)) AS documents
-      FROM past_due WHERE newer < overdue
-     GROUP BY account_id
-)
 INSERT INTO billing_accountdelinquency (account_id, balance, overdue, oldest_due, days_overdue,
                                         periods_overdue, computed_on)
-SELECT o.account_id, o.balance, least(o.overdue, o.balance), u.oldest_due,
-       %(day)s - u.oldest_due, least(u.documents, 32767), %(day)s
-  FROM owing o JOIN unpaid u ON u.account_id = o.account_id
+SELECT account_id, balance, overdue, oldest_due, days_overdue, least(periods, 32767),
+       %(day)s::date
+  FROM ({aging}) a
+ WHERE overdue > 0 AND oldest_due IS NOT NULL
 """
 
 _ZONES_SQL = """
@@ -98,7 +60,10 @@ def delinquency_refresh(*, day: dt.date | None = None) -> int:
     execute("SET CONSTRAINTS ALL IMMEDIATE")
     execute("TRUNCATE billing_accountdelinquency")
     execute("SET CONSTRAINTS ALL DEFERRED")
-    count = execute(_REFRESH_SQL, {"day": day})
+    from billing.collection.aging import aging_sql
+
+    aging, params = aging_sql(day=day)
+    count = execute(_REFRESH_SQL.format(aging=aging), params)
     execute("ANALYZE billing_accountdelinquency")
     return count
 
