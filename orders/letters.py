@@ -24,7 +24,7 @@ from reportlab.lib.pagesizes import letter
 from reportlab.lib.units import mm
 from reportlab.pdfgen import canvas
 
-from gis_core.sql import ewkb, fetchall
+from gis_core.sql import ewkb, fetchall, geos
 from gis_core.srid import lonlat
 from orders.desk import TicketError
 from orders.models import Ticket, TicketKind
@@ -41,42 +41,35 @@ POINT = Color(0.85, 0.1, 0.1)
 # constants of this module.
 _NEARBY = {
     "parcels": (
-        "SELECT ST_AsText(ST_ExteriorRing((ST_Dump(geom)).geom)) FROM cadastre_parcel"
+        "SELECT ST_AsEWKB(ST_ExteriorRing((ST_Dump(geom)).geom)) FROM cadastre_parcel"
         " WHERE ST_DWithin(geom, %(p)s, %(r)s) AND status = 'active'"
     ),
-    "streets": "SELECT ST_AsText(geom) FROM cadastre_streetsegment WHERE ST_DWithin(geom, %(p)s, %(r)s)",
+    "streets": "SELECT ST_AsEWKB(geom) FROM cadastre_streetsegment WHERE ST_DWithin(geom, %(p)s, %(r)s)",
     "water": (
-        "SELECT ST_AsText(geom) FROM network_pipe"
+        "SELECT ST_AsEWKB(geom) FROM network_pipe"
         " WHERE ST_DWithin(geom, %(p)s, %(r)s) AND status = 'active'"
     ),
     "sewer": (
-        "SELECT ST_AsText(geom) FROM network_sewerpipe"
+        "SELECT ST_AsEWKB(geom) FROM network_sewerpipe"
         " WHERE ST_DWithin(geom, %(p)s, %(r)s) AND status = 'active'"
     ),
 }
 _SHORTEST = {
-    "water": "SELECT ST_AsText(ST_ShortestLine(%(p)s, geom)) FROM network_pipe WHERE id = %(id)s",
-    "sewer": "SELECT ST_AsText(ST_ShortestLine(%(p)s, geom)) FROM network_sewerpipe WHERE id = %(id)s",
+    "water": "SELECT ST_AsEWKB(ST_ShortestLine(%(p)s, geom)) FROM network_pipe WHERE id = %(id)s",
+    "sewer": "SELECT ST_AsEWKB(ST_ShortestLine(%(p)s, geom)) FROM network_sewerpipe WHERE id = %(id)s",
 }
 
 
-def _coords(wkt: str) -> list[tuple[float, float]]:
-    """The points of a LINESTRING / MULTILINESTRING's first part (WKT from PostGIS)."""
-    body = wkt[wkt.index("(") :].strip("()")
-    body = body.split("),(")[0].strip("()")
-    return [tuple(float(v) for v in pair.split()[:2]) for pair in body.split(",")]
-
-
 def _paths(kind: str, point, radius: float) -> list[list[tuple[float, float]]]:
+    """The lines (or rings) of ``kind`` near ``point``, each as its (x, y) vertices; a
+    multi-line gives one path per part."""
     paths = []
-    for (wkt,) in fetchall(_NEARBY[kind], {"p": ewkb(point), "r": radius}):
-        if not wkt:
+    for (value,) in fetchall(_NEARBY[kind], {"p": ewkb(point), "r": radius}):
+        line = geos(value)
+        if line is None:
             continue
-        if wkt.startswith("MULTILINESTRING"):
-            for part in wkt[wkt.index("((") + 2 : -2].split("),("):
-                paths.append(_coords(f"LINESTRING({part})"))
-        else:
-            paths.append(_coords(wkt))
+        parts = line if line.geom_type.startswith("Multi") else [line]
+        paths += [[(x, y) for x, y, *_z in part.coords] for part in parts]
     return paths
 
 
@@ -105,8 +98,8 @@ def _map(ticket: Ticket, found: dict, size_pt: float) -> Drawing:
                 d.add(PolyLine(xy(path), strokeColor=color, strokeWidth=width))
         item = found.get(kind)
         if item:
-            (wkt,) = fetchall(_SHORTEST[kind], {"p": ewkb(point), "id": int(item["id"])})[0]
-            line = _coords(wkt)
+            (value,) = fetchall(_SHORTEST[kind], {"p": ewkb(point), "id": int(item["id"])})[0]
+            line = [(x, y) for x, y, *_z in geos(value).coords]
             d.add(PolyLine(xy(line), strokeColor=color, strokeWidth=0.8, strokeDashArray=[3, 2]))
     cx, cy = r * scale, r * scale
     d.add(Circle(cx, cy, 4, fillColor=POINT, strokeColor=white, strokeWidth=1))
