@@ -101,8 +101,10 @@ LEDGER_SQL = [
     # Each payment settles its bill's debits (the bill's own discount nets inside the bill,
     # so the payment is its total and each debit less its share of the discount is paid: to
     # keep settlements simple the discount's bills settle water first and leave the rest).
-    """INSERT INTO billing_settlement (account_id, debit_id, credit_id, amount, created_at)
-       SELECT d.account_id, d.id, p.id, d.amount - coalesce(dc.discount, 0), p.posted_at
+    """INSERT INTO billing_settlement (account_id, debit_id, credit_id, amount, created_at,
+                                       debit_due)
+       SELECT d.account_id, d.id, p.id, d.amount - coalesce(dc.discount, 0), p.posted_at,
+              d.due_date
          FROM billing_ledgerentry p
          JOIN billing_ledgerentry d ON d.document_type = 'bill'
                                    AND d.document_id = p.document_id AND d.amount > 0

@@ -693,6 +693,10 @@ class Settlement(models.Model):
     )
     amount = models.DecimalField(_("amount"), **MONEY)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    # The debit's due date (its posting day when it has none), copied by the trigger below
+    # whatever the writer passed: the aging report sums settlements by due-date bucket without
+    # joining every one back to its debit (billing.collection.aging, summary mode).
+    debit_due = models.DateField(_("debit due date"), editable=False, null=True)
 
     class Meta:
         verbose_name = _("settlement")
@@ -701,6 +705,10 @@ class Settlement(models.Model):
             # No unique (debit, credit): a credit freed by a reversal may go back to a debit
             # it already partly paid; open amounts are sums over the rows.
             models.CheckConstraint(condition=Q(amount__gt=0), name="settlement_positive"),
+            # Set by the trigger (a CHECK runs after BEFORE triggers).
+            models.CheckConstraint(
+                condition=Q(debit_due__isnull=False), name="settlement_debit_due_set"
+            ),
         ]
         triggers = [
             _append_only,
@@ -721,6 +729,7 @@ class Settlement(models.Model):
                         RAISE EXCEPTION 'settlement: entry % must be a debit and % a credit '
                             'of account %', NEW.debit_id, NEW.credit_id, NEW.account_id;
                     END IF;
+                    NEW.debit_due := coalesce(d.due_date, (d.posted_at AT TIME ZONE 'UTC')::date);
                     RETURN NEW;
                 """,
             ),

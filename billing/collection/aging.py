@@ -18,9 +18,22 @@ How it stays fast: most accounts have no unapplied credit at all, and then no or
 matters — an item's open amount is simply its amount less its settlements. So one pass over
 the ledger (joined to the live settlements per debit) sums the open amounts by account and
 bucket, then by account (distinct documents are counted within a bucket: a period's due
-date puts it in exactly one); it also yields each account's unapplied credit (credits less what they settled).
-Only the accounts with unapplied credit (bills with a discount, overpayments) are recomputed
-exactly with running sums, reading their entries through the account index.
+date puts it in exactly one); it also yields each account's unapplied credit (credits less
+what they settled). Only the accounts with unapplied credit *and* something owed (bills with
+a discount, a payment not applied yet) are recomputed exactly with running sums, reading
+their entries through the account index; unapplied credit with nothing owed changes no bucket
+(an overpayment stays a credit balance).
+
+The summary (``detail=False``: amounts by bucket, no per-period figures — the report by
+sector) skips the join of every debit to its settlements: a settlement carries its debit's
+due date (``Settlement.debit_due``, set by the table's trigger), so the open amount of a
+bucket is the debits' sum less the settlements' sum there, both summed in one pass. A bill's
+own credits (discounts, rounding down: the billing run posts them with the bill's due date)
+net inside the bill's bucket, which is the rule as long as a bill's credits never exceed its
+charges; the accounts where that or "free credit is used up" may not hold (free credit and
+debt at once, a bill's debit reversed alone, an own credit settled elsewhere, a bucket below
+zero) go through the exact path like the detailed statement's. Tests pin both statements to
+the per-account rule.
 
 Figures per account, as of ``day`` (a date in the utility's zone): ``balance`` (the ledger's
 sum), ``current`` (not yet due), the overdue amounts by days past due ``d0_30`` (1-30),
@@ -93,10 +106,17 @@ def _figures(amount: str, due: str, bucket: str) -> str:
         count(*) FILTER (WHERE {owed}) AS periods"""
 
 
-def aging_sql(*, day: dt.date, account_ids=None) -> tuple[str, dict]:
+def aging_sql(*, day: dt.date, account_ids=None, detail: bool = True) -> tuple[str, dict]:
     """The statement (and its parameters) giving one row per account with ledger entries
     (only ``account_ids`` when given), columns :data:`COLUMNS`. Callers may wrap it
-    (``WITH aging AS (…)``) to group or filter it further in the database."""
+    (``WITH aging AS (…)``) to group or filter it further in the database.
+
+    ``detail=False`` (the summary: amounts by bucket, what a report by sector shows) leaves
+    ``oldest_due``, ``newest_due``, ``days_overdue``, ``recent_days`` and ``periods`` null
+    and is cheaper: the amounts are sums of ledger rows and of settlement rows by the
+    bucket of the debit's due date (``Settlement.debit_due``), with no join between them —
+    an item's open amount is linear in its settlements — while the per-period figures need
+    each debit's own open amount."""
     rank = concept_rank()
     concepts = sorted(rank, key=rank.get)
     only = account_ids is not None
@@ -121,7 +141,7 @@ def aging_sql(*, day: dt.date, account_ids=None) -> tuple[str, dict]:
           ) x
      CROSS JOIN LATERAL (SELECT {_bucket("x.due")} AS b) y
      WHERE e.reversal_of_id IS NULL AND e.id NOT IN (SELECT id FROM rev) {scope("e")}"""  # noqa: S608
-    acc = f"""ab AS (
+    acc_detail = f"""ab AS (
     -- One pass over the live entries, each with what is still open of it, summed per
     -- account and bucket (few aggregates per row: the cost of a pass is theirs)…
     SELECT e.account_id, y.b,
@@ -149,15 +169,81 @@ acc AS MATERIALIZED (
            coalesce(sum(open) FILTER (WHERE b = 5), 0) AS d180,
            min(oldest) FILTER (WHERE b > 0) AS oldest_due,
            max(newest) FILTER (WHERE b > 0) AS newest_due,
-           coalesce(sum(periods) FILTER (WHERE b > 0), 0)::bigint AS periods
+           coalesce(sum(periods) FILTER (WHERE b > 0), 0)::bigint AS periods,
+           -- Unapplied credit (a bill's discount too) with something owed: order matters.
+           -coalesce(sum(net) FILTER (WHERE b IS NULL), 0) - sum(settled) > 0
+               AND coalesce(sum(open) FILTER (WHERE b IS NOT NULL), 0) > 0 AS exact
       FROM ab
      GROUP BY account_id
 ),
 """  # noqa: S608
+    debit_due = (
+        "CASE WHEN e.amount > 0"
+        " THEN coalesce(e.due_date, (e.posted_at AT TIME ZONE 'UTC')::date) END"
+    )
+    own_due = "CASE WHEN e.amount < 0 THEN e.due_date END"
+    acc_summary = f"""sum_acc AS (
+    -- The ledger's live rows and the live settlements summed per account in one pass over
+    -- both tables (one level of grouping: the cost of a pass is its aggregates). A debit
+    -- opens its amount in its due date's bucket; a settlement closes what it paid in its
+    -- debit's bucket; a document's own credit (a bill's discount: a credit with the bill's
+    -- due date) nets in that same bucket, as it pays its own bill first; other credits are
+    -- free credit, which the settlements should have used up.
+    SELECT account_id,
+           sum(net) AS balance,
+           sum(free) - sum(settled) AS loose,
+           coalesce(sum(open) FILTER (WHERE b = 0), 0) AS current,
+           coalesce(sum(open) FILTER (WHERE b = 1), 0) AS d0_30,
+           coalesce(sum(open) FILTER (WHERE b = 2), 0) AS d31_60,
+           coalesce(sum(open) FILTER (WHERE b = 3), 0) AS d61_90,
+           coalesce(sum(open) FILTER (WHERE b = 4), 0) AS d91_180,
+           coalesce(sum(open) FILTER (WHERE b = 5), 0) AS d180
+      FROM (
+        SELECT e.account_id, {_bucket(f"coalesce({debit_due}, {own_due})")} AS b,
+               e.amount AS net,
+               CASE WHEN e.amount > 0 OR e.due_date IS NOT NULL THEN e.amount ELSE 0 END
+                   AS open,
+               CASE WHEN e.amount < 0 AND e.due_date IS NULL THEN -e.amount ELSE 0 END AS free,
+               0 AS settled
+          FROM billing_ledgerentry e
+         WHERE e.reversal_of_id IS NULL AND e.id NOT IN (SELECT id FROM rev) {scope("e")}
+        UNION ALL
+        SELECT s.account_id, {_bucket("s.debit_due")}, 0, -s.amount, 0, s.amount
+          FROM billing_settlement s
+         WHERE s.debit_id NOT IN (SELECT id FROM rev) AND s.credit_id NOT IN (SELECT id FROM rev)
+               {scope("s")}
+      ) u
+     GROUP BY account_id
+),
+acc AS MATERIALIZED (
+    -- Netting a document's own credit inside its bucket and ignoring free credit are exact
+    -- while every bill's credits stay within its charges (a bill's total is never negative)
+    -- and free credit is used up or nothing is owed. Otherwise — free credit and debt at
+    -- once, a credit settled beyond that (an own credit left over), a debit reversed in the
+    -- account (a bill line reversed alone leaves its discount over; a reversed payment only
+    -- frees credit, counted above), a bucket below zero — the account takes the exact path.
+    SELECT a.*, NULL::date AS oldest_due, NULL::date AS newest_due, NULL::bigint AS periods,
+           (a.loose > 0 AND a.current + a.d0_30 + a.d31_60 + a.d61_90 + a.d91_180 + a.d180 > 0)
+           OR a.loose < 0
+           OR least(a.current, a.d0_30, a.d31_60, a.d61_90, a.d91_180, a.d180) < 0
+           OR a.account_id IN (SELECT account_id FROM rev WHERE of_debit) AS exact
+      FROM sum_acc a
+),
+"""  # noqa: S608
+    acc = acc_detail if detail else acc_summary
+    per_period = (
+        """oldest_due, newest_due,
+       coalesce(%(day)s::date - oldest_due, 0) AS days_overdue,
+       coalesce(%(day)s::date - newest_due, 0) AS recent_days,
+       periods"""
+        if detail
+        else "NULL::date, NULL::date, NULL::int, NULL::int, NULL::bigint"
+    )
     sql = f"""
 WITH rev AS MATERIALIZED (
     -- Entries that were reversed (few): neither they nor their reversals count.
-    SELECT r.reversal_of_id AS id FROM billing_ledgerentry r
+    SELECT r.reversal_of_id AS id, r.account_id, r.amount < 0 AS of_debit
+      FROM billing_ledgerentry r
      WHERE r.reversal_of_id IS NOT NULL {scope("r")}
 ),
 sd AS (
@@ -169,7 +255,7 @@ sd AS (
      GROUP BY s.debit_id
 ),
 {acc}cx_ids AS (
-    SELECT coalesce(array_agg(account_id), '{{}}') AS ids FROM acc WHERE loose > 0
+    SELECT coalesce(array_agg(account_id), '{{}}') AS ids FROM acc WHERE exact
 ),
 cx_e AS (
     SELECT e.id, e.account_id, e.document_type, e.document_id, e.amount,
@@ -235,26 +321,25 @@ cx AS (
       FROM cx_periods GROUP BY account_id
 ),
 fig AS (
-    -- Accounts with unapplied credit take the exact figures (none owed: no row in cx).
+    -- Accounts with unapplied credit and something owed take the exact figures (none owed
+    -- after the credit: no row in cx). With nothing owed, credit changes nothing.
     SELECT a.account_id, a.balance,
-           CASE WHEN a.loose > 0 THEN coalesce(c.current, 0) ELSE a.current END AS current,
-           CASE WHEN a.loose > 0 THEN coalesce(c.d0_30, 0) ELSE a.d0_30 END AS d0_30,
-           CASE WHEN a.loose > 0 THEN coalesce(c.d31_60, 0) ELSE a.d31_60 END AS d31_60,
-           CASE WHEN a.loose > 0 THEN coalesce(c.d61_90, 0) ELSE a.d61_90 END AS d61_90,
-           CASE WHEN a.loose > 0 THEN coalesce(c.d91_180, 0) ELSE a.d91_180 END AS d91_180,
-           CASE WHEN a.loose > 0 THEN coalesce(c.d180, 0) ELSE a.d180 END AS d180,
-           CASE WHEN a.loose > 0 THEN c.oldest_due ELSE a.oldest_due END AS oldest_due,
-           CASE WHEN a.loose > 0 THEN c.newest_due ELSE a.newest_due END AS newest_due,
-           CASE WHEN a.loose > 0 THEN coalesce(c.periods, 0) ELSE a.periods END AS periods,
-           a.loose > 0 AS exact
-      FROM acc a LEFT JOIN cx c ON a.loose > 0 AND c.account_id = a.account_id
+           CASE WHEN a.exact THEN coalesce(c.current, 0) ELSE a.current END AS current,
+           CASE WHEN a.exact THEN coalesce(c.d0_30, 0) ELSE a.d0_30 END AS d0_30,
+           CASE WHEN a.exact THEN coalesce(c.d31_60, 0) ELSE a.d31_60 END AS d31_60,
+           CASE WHEN a.exact THEN coalesce(c.d61_90, 0) ELSE a.d61_90 END AS d61_90,
+           CASE WHEN a.exact THEN coalesce(c.d91_180, 0) ELSE a.d91_180 END AS d91_180,
+           CASE WHEN a.exact THEN coalesce(c.d180, 0) ELSE a.d180 END AS d180,
+           CASE WHEN a.exact THEN c.oldest_due ELSE a.oldest_due END AS oldest_due,
+           CASE WHEN a.exact THEN c.newest_due ELSE a.newest_due END AS newest_due,
+           CASE WHEN a.exact THEN coalesce(c.periods, 0) ELSE a.periods END AS periods,
+           a.exact
+      FROM acc a
+      LEFT JOIN cx c ON a.exact AND c.account_id = a.account_id
 )
 SELECT account_id, balance, current, d0_30, d31_60, d61_90, d91_180, d180,
        d0_30 + d31_60 + d61_90 + d91_180 + d180 AS overdue,
-       oldest_due, newest_due,
-       coalesce(%(day)s::date - oldest_due, 0) AS days_overdue,
-       coalesce(%(day)s::date - newest_due, 0) AS recent_days,
-       periods
+       {per_period}
   FROM fig
 """  # noqa: S608
     return sql, params
@@ -281,10 +366,11 @@ class Aging:
         return {BUCKET_LABELS[k]: getattr(self, k) for k in ("current", *BUCKETS)}
 
 
-def accounts_aging(*, day: dt.date, account_ids=None) -> dict[int, Aging]:
+def accounts_aging(*, day: dt.date, account_ids=None, detail: bool = True) -> dict[int, Aging]:
     """The aging of the given accounts (or all: mind the size) as of ``day``, by account id.
-    Accounts without ledger entries are absent."""
-    sql, params = aging_sql(day=day, account_ids=account_ids)
+    Accounts without ledger entries are absent. ``detail=False``: amounts only (the per-period
+    figures are None), see :func:`aging_sql`."""
+    sql, params = aging_sql(day=day, account_ids=account_ids, detail=detail)
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SET LOCAL jit = off")
         cursor.execute(sql, params)

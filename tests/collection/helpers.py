@@ -7,6 +7,7 @@ import datetime as dt
 from decimal import Decimal as D
 
 from billing import services, settlement
+from billing.models import LedgerEntry
 
 _ids = iter(range(10_000, 10**9))
 
@@ -15,17 +16,34 @@ def bill(account, due: dt.date, *lines, bill_id=None, posted_at=None) -> list:
     """One bill: ``lines`` are (concept, amount) pairs (negative: the bill's own credit)."""
     bill_id = bill_id or next(_ids)
     return [
-        services.ledger_post(
+        _bill_line(account, bill_id, due, concept, D(amount), posted_at)
+        for concept, amount in lines
+    ]
+
+
+def _bill_line(account, bill_id, due, concept, amount, posted_at):
+    if amount > 0:
+        return services.ledger_post(
             account=account,
             document_type="bill",
             document_id=bill_id,
             concept=concept,
-            amount=D(amount),
+            amount=amount,
             due_date=due,
             posted_at=posted_at,
         )
-        for concept, amount in lines
-    ]
+    # A bill's own credit (discount, rounding down) carries the bill's due date, as the
+    # billing run posts it (billing.services: every line of a bill takes its due date);
+    # ledger_post gives credits none, so it is written here the way the run writes it.
+    return LedgerEntry.objects.create(
+        account=account,
+        document_type="bill",
+        document_id=bill_id,
+        concept=concept,
+        amount=amount,
+        due_date=due,
+        **({"posted_at": posted_at} if posted_at else {}),
+    )
 
 
 def pay(account, amount, *, settle=True):

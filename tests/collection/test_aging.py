@@ -44,6 +44,12 @@ def assert_agrees(account, day=ON):
     assert got.periods == periods
     assert got.oldest_due == oldest
     assert got.days_overdue == ((day - oldest).days if oldest else 0)
+    # The summary statement (the report's: settlements summed by their debit's due date, no
+    # per-period figures) gives the same amounts.
+    summary = aging.accounts_aging(day=day, account_ids=[account.pk], detail=False)[account.pk]
+    assert summary.buckets() == got.buckets()
+    assert (summary.overdue, summary.balance) == (got.overdue, got.balance)
+    assert (summary.periods, summary.oldest_due, summary.days_overdue) == (None, None, None)
     return got
 
 
@@ -157,3 +163,44 @@ def test_discounts_and_an_overpayment_that_pay_everything_leave_nothing_owed(acc
     pay(account, "460.00")
     got = assert_agrees(account)
     assert got.overdue == 0 and got.current == 0 and got.balance == D("-100.00")
+
+
+def test_a_settlement_takes_its_debits_due_date_whatever_the_writer_passed(account):
+    """The summary statement buckets settlements by ``debit_due``: the table's trigger copies
+    it from the debit (its due date, else the day posted), overriding what the writer gave."""
+    from billing.models import LedgerEntry, Settlement
+
+    bill(account, DUES[1], ("water", "100.00"))
+    pay(account, "40.00", settle=False)
+    debit = LedgerEntry.objects.get(account=account, amount__gt=0)
+    credit = LedgerEntry.objects.get(account=account, amount__lt=0)
+    made = Settlement.objects.create(
+        account=account,
+        debit=debit,
+        credit=credit,
+        amount=D("40.00"),
+        debit_due=dt.date(2001, 1, 1),
+    )
+    made.refresh_from_db()
+    assert made.debit_due == DUES[1]
+
+
+def test_a_bill_line_reversed_alone_leaves_its_discount_to_pay_the_oldest_debt(account):
+    """A bill's discount nets inside its bill; reversing the bill's charge alone leaves the
+    discount over, and that free credit pays the oldest debt — the summary statement takes
+    such an account through the exact path and agrees."""
+    bill(account, DUES[0], ("water", "50.00"))
+    water, _discount = bill(account, DUES[2], ("water", "100.00"), ("discount", "-10.00"))
+    services.ledger_reverse(entry=water)
+    got = assert_agrees(account)
+    assert got.d91_180 + got.d180 == D("40.00") and got.d61_90 == 0
+
+
+def test_discounted_bills_partly_paid_age_by_their_net_amounts(account):
+    """The common case: bills with a discount, paid in part; every figure agrees in both
+    statements with the per-account rule."""
+    for due in DUES:
+        bill(account, due, ("water", "100.00"), ("sewer", "20.00"), ("discount", "-15.00"))
+    pay(account, "150.00")
+    got = assert_agrees(account)
+    assert got.overdue + got.current == D("420.00") - D("150.00")

@@ -54,6 +54,10 @@ def test_the_bench_ledger_ages_the_same_in_sql_and_per_account():
         )
         assert row.d91_180 + row.d180 == py["90+"]
         assert row.balance == selectors.account_balance(account=account)
+    summary = aging.accounts_aging(day=day, detail=False)
+    assert {pk: (r.buckets(), r.balance) for pk, r in summary.items()} == {
+        pk: (r.buckets(), r.balance) for pk, r in got.items()
+    }
     with connection.cursor() as cursor:
         cursor.execute(bench.BASELINE_SQL, {"day": day})
         assert cursor.fetchall()
