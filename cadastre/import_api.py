@@ -21,7 +21,13 @@ from cadastre.importers import LAYERS, MODES, layer_import
 from cadastre.models import Locality
 from gis_core.io import FORMATS, LayerIOError
 
-EXPORT_MODELS = {**{name: spec.model for name, spec in LAYERS.items()}, "localities": Locality}
+
+def _export_model(layer: str):
+    """The model whose view permission an export needs (import layers register at start-up)."""
+    if layer == "localities":
+        return Locality
+    spec = LAYERS.get(layer)
+    return spec.model if spec else None
 
 
 def _perm(model, action: str) -> str:
@@ -120,7 +126,7 @@ class LayerExportApi(APIView):
         operation_id="cadastre_layer_export",
     )
     def get(self, request, layer, fmt):
-        model = EXPORT_MODELS.get(layer)
+        model = _export_model(layer)
         if model is None or layer not in EXPORTS or fmt not in FORMATS:
             raise NotFound(_("Unknown layer or format."))
         if not request.user.has_perm(_perm(model, "view")):

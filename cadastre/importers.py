@@ -18,6 +18,10 @@ Existing rows (``mode``): ``create`` (the default) rejects a feature whose key a
 ``upsert`` updates the existing parcel (by cadastral key), block (by locality and number) or
 account (by number) with the geometry, the references and the attributes the mapping names,
 leaving unmapped attributes as they were. Streets have no key: they are always created.
+
+Other apps add layers with :func:`register_layer` (from their ``AppConfig.ready``): a
+:class:`LayerSpec` with its own checks, insert and, if it needs them, its own rejection
+reasons; the import API and command then take it by name like the cadastre's own.
 """
 
 import logging
@@ -83,6 +87,8 @@ class LayerSpec:
     references: Callable[[dict], tuple[str, str]]  # (extra select, extra joins) over ``w``
     checks: Callable[[str, dict], list[Check]]  # (mode, mapped) -> checks
     insert: Callable[[str, dict], str]  # (mode, mapped) -> INSERT … SELECT … FROM prep p
+    lowered: frozenset[str] = frozenset()  # more fields compared case-insensitively
+    reasons: dict | None = None  # the layer's own rejection reasons by check code
 
 
 def _choices_sql(choices) -> str:
@@ -407,6 +413,13 @@ LAYERS: dict[str, LayerSpec] = {
 LOWERED = {"land_use", "status", "street_class", "use_type"}
 
 
+def register_layer(spec: LayerSpec) -> None:
+    """Make ``spec`` importable by its name (an app's layers, declared in its own module)."""
+    if LAYERS.get(spec.name, spec) is not spec:
+        raise ValueError(f"import layer {spec.name!r} is already registered")
+    LAYERS[spec.name] = spec
+
+
 @dataclass
 class Rejection:
     fid: int | None
@@ -460,7 +473,7 @@ def _prep_sql(spec: LayerSpec, staging: str, mapped: dict[str, str]) -> str:
     for target in spec.fields:
         col = mapped.get(target)
         value = f"NULLIF(btrim(s.{_quote_ident(col)}), '')" if col else "NULL::text"
-        if target in LOWERED:
+        if target in LOWERED or target in spec.lowered:
             value = f"lower({value})"
         exprs.append(f"{value} AS {target}")
     extra_select, extra_joins = spec.references(mapped)
@@ -514,7 +527,8 @@ def _geometry_checks(spec: LayerSpec) -> list[Check]:
 
 
 def _reason(code: str, detail, spec: LayerSpec) -> str:
-    return str(REASONS[code]) % {
+    template = (spec.reasons or {}).get(code) or REASONS[code]
+    return str(template) % {
         "detail": detail if detail is not None else "",
         "expected": spec.geom_type,
         "limit": settings.CAUDAL_IMPORT_LIMITS["MAX_VERTICES_PER_FEATURE"],

@@ -4,6 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from core import views as core_views
+from network import views as network_views
 
 urlpatterns = [
     path("", core_views.landing, name="landing"),
@@ -33,6 +34,7 @@ urlpatterns = [
     path("field/", include("metering.field_urls")),
     path("pay/", include("billing.payments.page_urls")),
     path("cadastre/", include("cadastre.page_urls")),
+    path("network/editor/", network_views.network_editor, name="network-editor"),
     path("map/", include("gis_core.map_urls")),
     path("api/map/", include("gis_core.map_api_urls")),
     path("ogc/", include("gis_core.ogc_urls")),

@@ -7,3 +7,9 @@ class NetworkConfig(AppConfig):
 
     name = "network"
     verbose_name = _("Water network")
+
+    def ready(self):
+        # The network's layers join the cadastre's GIS-file import and export tables.
+        from network.imports import register
+
+        register()

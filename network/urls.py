@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from network import api
+from network import api, edit_api
 
 app_name = "network"
 urlpatterns = [
@@ -15,4 +15,8 @@ urlpatterns = [
     path("feasibility/", api.FeasibilityApi.as_view(), name="feasibility"),
     path("epanet/import/", api.EpanetImportApi.as_view(), name="epanet-import"),
     path("epanet/export/", api.EpanetExportApi.as_view(), name="epanet-export"),
+    path("edit/pipes/", edit_api.PipeListCreateApi.as_view(), name="edit-pipes"),
+    path("edit/pipes/<int:pk>/", edit_api.PipeDetailApi.as_view(), name="edit-pipe"),
+    path("edit/valves/", edit_api.ValveListCreateApi.as_view(), name="edit-valves"),
+    path("edit/valves/<int:pk>/", edit_api.ValveDetailApi.as_view(), name="edit-valve"),
 ]
