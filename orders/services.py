@@ -18,6 +18,7 @@ from django.contrib.gis.geos import Point
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count
 from django.utils import timezone
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from core.errors import DomainError
@@ -61,6 +62,21 @@ MILESTONE = {
 
 class WorkOrderError(DomainError):
     """A work order operation was refused; ``code`` is stable, ``message`` is translated."""
+
+
+# Orders other apps asked for are reported back to them when carried out (status ``done``), in
+# the finishing transaction, by the order's ``source``: an explicit list a reader finds here
+# rather than a signal. A handler is ``fn(*, order, user)``; it is imported on first use so
+# orders does not load billing at start-up. Failed and cancelled orders report nothing.
+COMPLETION_HANDLERS: dict[str, str] = {
+    "collection": "billing.collection.services.collection_order_done",
+}
+
+
+def _completion_report(order: WorkOrder, *, user) -> None:
+    path = COMPLETION_HANDLERS.get(order.source)
+    if path:
+        import_string(path)(order=order, user=user)
 
 
 def _next_number(now) -> str:
@@ -382,7 +398,8 @@ def work_order_field_step(
     required completion data (``data``), photos and signature (uploaded before, see
     :func:`work_order_attachment_add`) and materials (``[{code, quantity}]``). Raises
     ``WorkOrderError`` saying what is missing, ``not_your_order`` for another crew's order,
-    ``transition_not_allowed`` for a step the order's state does not allow.
+    ``transition_not_allowed`` for a step the order's state does not allow. A job done is
+    reported to the app that asked for it (:data:`COMPLETION_HANDLERS`), in this transaction.
     """
     with transaction.atomic():
         locked = _lock(order)
@@ -429,7 +446,7 @@ def work_order_field_step(
         locked.completion = data
         for material, quantity in used:
             WorkOrderMaterial.objects.create(order=locked, material=material, quantity=quantity)
-        return _move(
+        step = _move(
             locked,
             status,
             user=user,
@@ -440,6 +457,9 @@ def work_order_field_step(
             device_id=device_id,
             fields=("result", "completion"),
         )
+        if status == WorkOrderStatus.DONE:
+            _completion_report(locked, user=user)
+        return step
 
 
 def _materials(items: list) -> list[tuple[Material, Decimal]]:

@@ -9,8 +9,10 @@ changed state meanwhile: reload) with ``{"code", "field", "detail"}``.
   / POST a request; ``adjustments/<id>/`` GET; ``…/approve/``, ``…/reject/`` (POST
   ``{"note"}``); ``…/cancel/`` (POST ``{"reason"}``: reverse an approved one).
 - ``adjustments/report/`` GET (``?date_from=&date_to=&status=``) and ``…/report/csv/``.
-- ``agreements/`` GET (``?status=&account=``) / POST sign; ``agreements/simulate/`` POST
-  (nothing written); ``agreements/<id>/`` GET with its schedule, paid and open per line;
+- ``agreements/`` GET (``?status=&account=``) / POST sign (after credit control, as the desk:
+  ``credit_authorization`` carries an authorized check when it asks for one);
+  ``agreements/simulate/`` POST (nothing written); ``agreements/<id>/`` GET with its
+  schedule, paid and open per line;
   ``…/cancel/`` POST ``{"reason"}``; ``agreements/check/`` POST ``{"day"}`` runs the breach
   check as of a day (staff with the permission; the daily task does it on its own).
 """
@@ -40,6 +42,8 @@ from billing.agreements.models import (
     Agreement,
     AgreementStatus,
 )
+from billing.credit.control import credit_enforce
+from billing.credit.models import Point as CreditPoint
 from billing.errors import BillingError
 from billing.models import Bill
 from cadastre.models import ServiceAccount
@@ -339,7 +343,26 @@ class TermsSerializer(serializers.Serializer):
     due_before = serializers.DateField(required=False, allow_null=True, default=None)
 
 
+class CreditOutcomeSerializer(serializers.Serializer):
+    check = serializers.IntegerField(source="check_id")
+    # The decision's choices are documented once, on the credit API's check.
+    decision = serializers.CharField(help_text="inform | warn | authorize")
+    reasons = serializers.ListField(child=serializers.CharField())
+
+
+class AgreementSignedOutputSerializer(AgreementDetailOutputSerializer):
+    credit = CreditOutcomeSerializer(help_text="the credit-control decision: show its reasons")
+
+    class Meta(AgreementDetailOutputSerializer.Meta):
+        fields = [*AgreementDetailOutputSerializer.Meta.fields, "credit"]
+
+
 class AgreementListApi(APIView):
+    """GET the agreements; POST signs one after credit control (point ``agreement``), as the
+    service desk does: *refuse* answers 409 ``credit_refused`` with the reasons, *authorize*
+    409 ``authorization_required`` naming the check a manager authorizes (then sign again with
+    ``credit_authorization``); *warn* and *inform* sign and return the reasons."""
+
     permission_classes = [require_perms("agreements.view_agreement")]
 
     class FilterSerializer(serializers.Serializer):
@@ -351,6 +374,12 @@ class AgreementListApi(APIView):
             min_value=0, max_value=365, required=False, allow_null=True, default=None
         )
         note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+        credit_authorization = serializers.IntegerField(
+            required=False,
+            allow_null=True,
+            default=None,
+            help_text="an authorized credit check (when credit control asks)",
+        )
 
     def get_permissions(self):
         if self.request.method == "POST":
@@ -366,15 +395,26 @@ class AgreementListApi(APIView):
         agreements = selectors.agreements_list(**filters.validated_data)[:LIST_LIMIT]
         return Response(AgreementOutputSerializer(agreements, many=True).data)
 
-    @extend_schema(request=InputSerializer, responses={201: AgreementDetailOutputSerializer})
+    @extend_schema(request=InputSerializer, responses={201: AgreementSignedOutputSerializer})
     def post(self, request):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
+        terms = dict(data.validated_data)
+        authorization = terms.pop("credit_authorization")
         try:
-            agreement = services.agreement_sign(user=request.user, **data.validated_data)
+            # Checked before, not inside, the signing transaction: a refusal or a request for
+            # authorization stays logged, and its check id is the one a manager authorizes.
+            credit = credit_enforce(
+                point=CreditPoint.AGREEMENT,
+                account=terms["account"],
+                user=request.user,
+                authorization=authorization,
+            )
+            agreement = services.agreement_sign(user=request.user, **terms)
         except BillingError as error:
             return _refused(error)
-        return Response(AgreementDetailOutputSerializer(agreement).data, status=201)
+        agreement.credit = credit
+        return Response(AgreementSignedOutputSerializer(agreement).data, status=201)
 
 
 class AgreementSimulateApi(APIView):

@@ -4,6 +4,7 @@ from billing.collection.models import (
     AccountCollectionType,
     CollectionAction,
     CollectionPolicy,
+    CollectionTypeChange,
     CollectorAssignment,
     LargeConsumer,
 )
@@ -51,3 +52,12 @@ class CollectorAssignmentAdmin(admin.ModelAdmin):
 class AccountCollectionTypeAdmin(admin.ModelAdmin):
     list_display = ("account", "collection_type", "changed_at")
     raw_id_fields = ("account", "changed_by")
+
+
+@admin.register(CollectionTypeChange)
+class CollectionTypeChangeAdmin(admin.ModelAdmin):
+    list_display = ("account", "from_type", "to_type", "decided_by", "decided_at")
+    list_filter = ("to_type",)
+    raw_id_fields = ("account", "episode", "decided_by", "action")
+    # The log is written by collection_type_change; read-only here.
+    readonly_fields = [f.name for f in CollectionTypeChange._meta.fields]

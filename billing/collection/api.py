@@ -2,11 +2,14 @@
 
 Views validate input, call :mod:`billing.collection.services` / ``selectors`` and serialize.
 Money is a decimal string; days are dates in the utility's zone (default: today). A refusal
-answers 400 or 409 with ``{"code", "field", "detail"}``.
+answers 400, 403 or 409 with ``{"code", "field", "detail"}``.
 
 - ``aging/`` GET (``?day=&group_by=sector|zone|use_type|collector|total&sector=&zone=
   &use_type=&collector=&overdue_only=``) the aging report; ``aging/csv/`` the same as CSV.
 - ``accounts/<id>/aging/`` GET one account's aging and the documents it owes.
+- ``accounts/<id>/collection-type/`` GET the account's collection type (normal, judicial,
+  special) and who changed it, when and why; POST ``{"collection_type", "reason"}`` changes
+  it (judicial: a "turned to legal" action whose ``notice.pdf`` is the demand letter).
 - ``actions/`` GET (``?account=&day=&kind=&status=``, newest first, at most 500);
   ``actions/<id>/cancel/`` POST ``{"reason"}``; ``actions/<id>/notice.pdf`` GET the notice.
 - ``evaluate/`` POST ``{"day", "accounts"}``: with ``accounts`` evaluates those now; without,
@@ -37,6 +40,8 @@ from billing.collection.models import (
     ActionKind,
     ActionStatus,
     CollectionAction,
+    CollectionType,
+    CollectionTypeChange,
     LargeConsumerBasis,
 )
 from billing.collection.notices import formal_notice_pdf
@@ -50,7 +55,7 @@ VIEW_ACTIONS = "collection.view_collectionaction"
 
 
 def _refused(error: CollectionError) -> Response:
-    return domain_error_response(error, conflict_codes=("not_open",))
+    return domain_error_response(error, conflict_codes=("not_open", "type_unchanged"))
 
 
 # --- aging --------------------------------------------------------------------------------------
@@ -156,6 +161,7 @@ class CollectionAccountAgingSerializer(serializers.Serializer):
     days_overdue = serializers.IntegerField()
     recent_days = serializers.IntegerField()
     periods = serializers.IntegerField()
+    collection_type = serializers.ChoiceField(choices=CollectionType.choices)
     documents = CollectionDocumentSerializer(many=True)
 
 
@@ -176,7 +182,12 @@ class AccountAgingApi(APIView):
         zero |= {"d91_180": 0, "d180": 0, "overdue": 0, "oldest_due": None}
         zero |= {"days_overdue": 0, "recent_days": 0, "periods": 0}
         data = dict(figures.__dict__) if figures else zero
-        data.update(account=account.pk, day=day, documents=document_aging(account=account, day=day))
+        data.update(
+            account=account.pk,
+            day=day,
+            collection_type=selectors.collection_type_of(account=account),
+            documents=document_aging(account=account, day=day),
+        )
         return Response(CollectionAccountAgingSerializer(data).data)
 
 
@@ -285,6 +296,95 @@ class ActionNoticePdfApi(APIView):
         response = HttpResponse(formal_notice_pdf(action=action), content_type="application/pdf")
         response["Content-Disposition"] = f'inline; filename="requerimiento-{action.pk}.pdf"'
         return response
+
+
+# --- collection type ----------------------------------------------------------------------------
+
+
+class CollectionTypeChangeSerializer(serializers.ModelSerializer):
+    # The type's choices are documented once, on collection_type (one enum component).
+    from_type = serializers.CharField(help_text="normal | judicial | special")
+    to_type = serializers.CharField(help_text="normal | judicial | special")
+    decided_by = serializers.CharField(source="decided_by.username")
+    action_kind = serializers.CharField(source="action.kind", allow_null=True)
+
+    class Meta:
+        model = CollectionTypeChange
+        fields = [
+            "id",
+            "account",
+            "episode",
+            "from_type",
+            "to_type",
+            "reason",
+            "decided_by",
+            "decided_at",
+            "action",
+            "action_kind",
+        ]
+
+
+class CollectionTypeSerializer(serializers.Serializer):
+    account = serializers.IntegerField()
+    collection_type = serializers.ChoiceField(choices=CollectionType.choices)
+    label = serializers.CharField()
+    changes = CollectionTypeChangeSerializer(many=True)
+
+
+class CollectionTypeInputSerializer(serializers.Serializer):
+    collection_type = serializers.ChoiceField(choices=CollectionType.choices)
+    reason = serializers.CharField(max_length=200)
+    day = serializers.DateField(required=False)
+
+
+def _collection_type(account) -> dict:
+    current = selectors.collection_type_of(account=account)
+    changes = CollectionTypeChange.objects.filter(account=account).select_related(
+        "decided_by", "action"
+    )[:LIST_LIMIT]
+    return {
+        "account": account.pk,
+        "collection_type": current,
+        "label": CollectionType(current).label,
+        "changes": changes,
+    }
+
+
+class AccountCollectionTypeApi(APIView):
+    """GET an account's collection type and its log of changes; POST moves it to judicial or
+    special collection or back to normal (``{"collection_type", "reason"}``). Judicial: the
+    "turned to legal" action's demand letter is ``actions/<action>/notice.pdf``."""
+
+    permission_classes = [require_perms("collection.view_accountcollectiontype")]
+
+    def get_permissions(self):
+        if self.request.method == "POST":
+            return [require_perms("collection.change_accountcollectiontype")()]
+        return super().get_permissions()
+
+    @extend_schema(
+        operation_id="collection_account_type", responses={200: CollectionTypeSerializer}
+    )
+    def get(self, request, pk: int):
+        account = get_object_or_404(ServiceAccount, pk=pk)
+        return Response(CollectionTypeSerializer(_collection_type(account)).data)
+
+    @extend_schema(
+        operation_id="collection_account_type_change",
+        request=CollectionTypeInputSerializer,
+        responses={201: CollectionTypeChangeSerializer},
+    )
+    def post(self, request, pk: int):
+        account = get_object_or_404(ServiceAccount, pk=pk)
+        data = CollectionTypeInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            change = services.collection_type_change(
+                account=account, user=request.user, **data.validated_data
+            )
+        except CollectionError as exc:
+            return _refused(exc)
+        return Response(CollectionTypeChangeSerializer(change).data, status=status.HTTP_201_CREATED)
 
 
 # --- evaluation ---------------------------------------------------------------------------------

@@ -399,3 +399,62 @@ class CollectionAction(models.Model):
 
     def __str__(self):
         return f"{self.account_id} {self.kind} {self.status}"
+
+
+class CollectionTypeChange(models.Model):
+    """The log of an account's collection type: who moved it to judicial or special collection
+    (or back to normal), when and why, and the "turned to legal" action it opened."""
+
+    account = models.ForeignKey(
+        "cadastre.ServiceAccount",
+        on_delete=models.PROTECT,
+        related_name="collection_type_changes",
+        verbose_name=_("service account"),
+    )
+    episode = models.ForeignKey(
+        CollectionEpisode,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("overdue episode"),
+    )
+    from_type = models.CharField(
+        _("previous collection type"), max_length=10, choices=CollectionType.choices
+    )
+    to_type = models.CharField(
+        _("new collection type"), max_length=10, choices=CollectionType.choices
+    )
+    reason = models.CharField(_("reason"), max_length=200)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("decided by"),
+    )
+    decided_at = models.DateTimeField(_("decided at"), default=timezone.now)
+    action = models.ForeignKey(
+        CollectionAction,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("action opened"),
+    )
+
+    class Meta:
+        verbose_name = _("change of collection type")
+        verbose_name_plural = _("changes of collection type")
+        ordering = ["-decided_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(from_type=models.F("to_type")), name="collectiontypechange_changes"
+            ),
+            models.CheckConstraint(condition=~Q(reason=""), name="collectiontypechange_reason"),
+        ]
+        indexes = [
+            models.Index(fields=["account", "decided_at"], name="collectiontypechange_account")
+        ]
+
+    def __str__(self):
+        return f"{self.account_id} {self.from_type}→{self.to_type}"

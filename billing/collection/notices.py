@@ -17,7 +17,7 @@ from reportlab.lib.units import mm
 from reportlab.pdfgen import canvas
 
 from billing.collection.aging import document_aging
-from billing.collection.models import CollectionAction
+from billing.collection.models import ActionKind, CollectionAction
 
 BRAND = (0.0, 0.36, 0.6)
 
@@ -34,7 +34,8 @@ def _legal_text() -> str:
 
 
 def formal_notice_pdf(*, action: CollectionAction) -> bytes:
-    """One page: the notice of ``action`` (any kind; the title says which)."""
+    """One page: the notice of ``action`` (any kind; the title says which). For a judicial
+    referral ("turned to legal") it is the demand letter."""
     account = action.account
     width, height = letter
     buffer = io.BytesIO()
@@ -95,7 +96,14 @@ def formal_notice_pdf(*, action: CollectionAction) -> bytes:
     y -= 12 * mm
 
     c.setFont("Helvetica", 10)
-    if action.deadline:
+    if action.kind == ActionKind.JUDICIAL:
+        # The demand letter of an account turned to legal: no deadline, the lawsuit is next.
+        text = _(
+            "Your account has been turned over to the utility's legal department for judicial "
+            "collection. Pay the amount above, or sign a payment agreement, to stop the legal "
+            "proceedings; from now on they may add their costs to your debt."
+        )
+    elif action.deadline:
         text = _(
             "You are required to pay the amount above, or to sign a payment agreement, no "
             "later than %(deadline)s. Otherwise the service may be suspended."

@@ -12,7 +12,12 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from billing.collection.aging import BUCKET_LABELS, BUCKETS, aging_sql
-from billing.collection.models import CollectionAction, LargeConsumer
+from billing.collection.models import (
+    AccountCollectionType,
+    CollectionAction,
+    CollectionType,
+    LargeConsumer,
+)
 
 GROUPS = ("sector", "zone", "use_type", "collector", "total")
 AMOUNTS = ("balance", "current", *BUCKETS, "overdue")
@@ -144,3 +149,14 @@ def actions_list(
 
 def large_consumers_list() -> QuerySet:
     return LargeConsumer.objects.select_related("account", "executive").order_by("account_id")
+
+
+def collection_type_of(*, account) -> str:
+    """The account's collection type: judicial, special, or normal (no row)."""
+    account_id = getattr(account, "pk", account)
+    found = (
+        AccountCollectionType.objects.filter(account_id=account_id)
+        .values_list("collection_type", flat=True)
+        .first()
+    )
+    return found or CollectionType.NORMAL

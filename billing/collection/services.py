@@ -19,6 +19,7 @@ import logging
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+import pghistory
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.db import IntegrityError, connection, transaction
@@ -30,13 +31,18 @@ from billing.collection.errors import CollectionError
 from billing.collection.models import (
     CUT_KINDS,
     OPEN_ACTION_STATUSES,
+    AccountCollectionType,
     ActionKind,
     ActionStatus,
     CollectionAction,
+    CollectionEpisode,
+    CollectionType,
+    CollectionTypeChange,
     CollectorAssignment,
     LargeConsumer,
     LargeConsumerBasis,
 )
+from cadastre.models import AccountStatus, ServiceAccount
 from gis_core.sql import execute, fetchall
 
 logger = logging.getLogger(__name__)
@@ -437,6 +443,74 @@ def collection_on_payment_later(*, account) -> None:
     transaction.on_commit(lambda: collection_on_payment_task.delay(account_id))
 
 
+# --- the field work done ------------------------------------------------------------------------
+
+# What a carried-out cut does to the account. The catalogue has no "cut" or "limitation" order
+# type: a limitation is a suspension order whose crew fits a limiting plug, so the service is
+# restricted, not cut off at the main — both leave the account suspended. ``cut`` stays for
+# a disconnection at the main, which collections does not order.
+CUT_ACCOUNT_STATUS = {
+    ActionKind.SUSPENSION: AccountStatus.SUSPENDED,
+    ActionKind.LIMITATION: AccountStatus.SUSPENDED,
+}
+
+
+def _account_status_set(*, account_id: int, to: str, from_: tuple[str, ...], order) -> bool:
+    """Move the account to ``to`` only from ``from_`` (so a second report changes nothing and
+    an inactive account stays inactive); the history trigger records the change, with the
+    order that caused it in its context. Returns whether it changed."""
+    with pghistory.context(work_order=order.number, source_ref=order.source_ref):
+        return bool(
+            ServiceAccount.objects.filter(pk=account_id, status__in=from_).update(status=to)
+        )
+
+
+def collection_order_done(*, order, user=None) -> str | None:
+    """The crew carried out a collections order (called by the orders service when the order
+    is finished as done, in its transaction): a suspension (``source_ref="action:<id>"``)
+    leaves the account suspended; a reconnection (``"reconnect:<account>:<suspension>"``)
+    makes it active again and its reconnection action done. Inspections and unknown references
+    change nothing. Idempotent: an account already in the new status is left alone. Returns
+    the account's new status, or None when nothing changed. Raises nothing."""
+    kind, _sep, rest = (order.source_ref or "").partition(":")
+    if kind == "action":
+        # Read, not locked: collection_on_payment locks cut actions before the order, this runs
+        # with the order locked; the conditional account update below makes it safe anyway.
+        action = (
+            CollectionAction.objects.filter(
+                pk=int(rest) if rest.isdigit() else 0, work_order_id=order.pk
+            )
+            .filter(kind__in=CUT_KINDS, status=ActionStatus.ISSUED)
+            .first()
+        )
+        if action is None:
+            return None
+        to = CUT_ACCOUNT_STATUS[action.kind]
+        # A cut carried out: the action stays issued until the account pays and is
+        # reconnected (collection_on_payment closes it then).
+        changed = _account_status_set(
+            account_id=action.account_id, to=to, from_=(AccountStatus.ACTIVE,), order=order
+        )
+        return to if changed else None
+    if kind == "reconnect":
+        action = CollectionAction.objects.filter(
+            work_order_id=order.pk, kind=ActionKind.RECONNECTION, ref=order.source_ref
+        ).first()
+        if action is None:
+            return None
+        CollectionAction.objects.filter(pk=action.pk, status__in=OPEN_ACTION_STATUSES).update(
+            status=ActionStatus.DONE, closed_at=timezone.now()
+        )
+        changed = _account_status_set(
+            account_id=action.account_id,
+            to=AccountStatus.ACTIVE,
+            from_=(AccountStatus.SUSPENDED, AccountStatus.CUT),
+            order=order,
+        )
+        return AccountStatus.ACTIVE if changed else None
+    return None
+
+
 # --- self-reconnection --------------------------------------------------------------------------
 
 # Standing suspensions whose order was carried out, and the first reading after it with
@@ -550,6 +624,166 @@ def collection_action_cancel(*, action: CollectionAction, user, reason: str) -> 
     locked.note = reason.strip()[:200]
     locked.save(update_fields=["status", "closed_at", "note"])
     return locked
+
+
+# --- judicial and special collection -----------------------------------------------------------
+
+
+def _cuts_withdraw(*, account_id: int, user, note: str) -> int:
+    """Cancel the account's standing cut actions whose order was not carried out (and those
+    orders): judicial and special collection suspend nobody automatically. A cut already
+    carried out stays (the reconnection follows payment). Returns how many were cancelled."""
+    from orders.models import OPEN_STATUSES, WorkOrderStatus
+    from orders.services import work_order_cancel
+
+    cancelled = 0
+    now = timezone.now()
+    for cut in (
+        CollectionAction.objects.select_for_update(of=("self",))
+        .filter(account_id=account_id, kind__in=CUT_KINDS, status__in=OPEN_ACTION_STATUSES)
+        .select_related("work_order")
+        .order_by("pk")
+    ):
+        order = cut.work_order
+        if order is not None and order.status == WorkOrderStatus.DONE:
+            continue
+        if order is not None and order.status in OPEN_STATUSES:
+            work_order_cancel(order=order, user=user, reason=note)
+        cut.status = ActionStatus.CANCELLED
+        cut.closed_at = now
+        cut.note = note[:200]
+        cut.save(update_fields=["status", "closed_at", "note"])
+        cancelled += 1
+    return cancelled
+
+
+def _open_episode(*, account_id: int, day: dt.date) -> CollectionEpisode:
+    episode = CollectionEpisode.objects.filter(
+        account_id=account_id, closed_on__isnull=True
+    ).first()
+    if episode is not None:
+        return episode
+    try:
+        with transaction.atomic():
+            return CollectionEpisode.objects.create(account_id=account_id, opened_on=day)
+    except IntegrityError:
+        # The nightly evaluation opened it meanwhile (one open episode per account).
+        return CollectionEpisode.objects.get(account_id=account_id, closed_on__isnull=True)
+
+
+def _turned_to_legal(*, account_id: int, day: dt.date, reason: str, user):
+    """The "turned to legal" action of an account that owes past due, in its open episode
+    (opened now if the night has not yet): the next step of the episode, issued at once, the
+    reminders and notices still standing superseded. None when nothing is past due."""
+    aging = account_aging(account=account_id, day=day)
+    if aging is None or aging.overdue <= 0:
+        return None, None
+    episode = _open_episode(account_id=account_id, day=day)
+    last = (
+        CollectionAction.objects.filter(episode=episode, step__isnull=False)
+        .order_by("-step")
+        .values_list("step", flat=True)
+        .first()
+    )
+    now = timezone.now()
+    action = CollectionAction.objects.create(
+        account_id=account_id,
+        episode=episode,
+        kind=ActionKind.JUDICIAL,
+        # After the steps taken: the judicial ladder's automatic referral (step 1) is then
+        # never added a second time, and the normal ladder does not resume in this episode.
+        step=(last or 0) + 1,
+        status=ActionStatus.ISSUED,
+        day=day,
+        amount_owed=aging.overdue,
+        periods_overdue=min(aging.periods, 32767),
+        days_overdue=aging.days_overdue,
+        assigned_to=user,
+        note=reason[:200],
+        created_at=now,
+        issued_at=now,
+    )
+    CollectionAction.objects.filter(
+        episode=episode,
+        status=ActionStatus.ISSUED,
+        kind__in=(ActionKind.REMINDER, ActionKind.FORMAL_NOTICE),
+    ).update(status=ActionStatus.SUPERSEDED, closed_at=now)
+    return episode, action
+
+
+@transaction.atomic
+def collection_type_change(
+    *, account, collection_type: str, reason: str, user, day: dt.date | None = None
+) -> CollectionTypeChange:
+    """Move an account to judicial or special collection, or back to normal, logging who
+    decided, when and why (:class:`CollectionTypeChange`). Judicial and special accounts are
+    collected on their own ladders (no automatic suspension): their standing cut actions not
+    yet carried out are cancelled with their orders. An account turned to judicial collection
+    that owes past due gets its "turned to legal" action now (its PDF is the demand letter).
+    Back to normal, the nightly ladder takes over again (a new overdue episode starts it over).
+
+    Raises ``type_invalid``, ``reason_required`` and ``type_unchanged`` (409)."""
+    if collection_type not in CollectionType.values:
+        raise CollectionError(
+            "type_invalid",
+            _("Choose normal, judicial or special collection."),
+            field="collection_type",
+        )
+    reason = (reason or "").strip()
+    if not reason:
+        raise CollectionError(
+            "reason_required", _("Say why the collection type changes."), field="reason"
+        )
+    account_id = getattr(account, "pk", account)
+    # One change at a time per account: the account row is the lock.
+    ServiceAccount.objects.select_for_update().filter(pk=account_id).order_by("pk").first()
+    current = AccountCollectionType.objects.filter(account_id=account_id).first()
+    before = current.collection_type if current else CollectionType.NORMAL
+    if before == collection_type:
+        raise CollectionError(
+            "type_unchanged",
+            _("The account is already in %(type)s.")
+            % {"type": str(CollectionType(collection_type).label).lower()},
+            field="collection_type",
+            status=409,
+        )
+    day = day or timezone.localdate()
+    now = timezone.now()
+    if collection_type == CollectionType.NORMAL:
+        current.delete()  # absent: normal
+    else:
+        AccountCollectionType.objects.update_or_create(
+            account_id=account_id,
+            defaults={
+                "collection_type": collection_type,
+                "note": reason[:200],
+                "changed_at": now,
+                "changed_by": user,
+            },
+        )
+        _cuts_withdraw(
+            account_id=account_id,
+            user=user,
+            note=_("Moved to %(type)s: %(reason)s")
+            % {"type": str(CollectionType(collection_type).label).lower(), "reason": reason},
+        )
+    episode = action = None
+    if collection_type == CollectionType.JUDICIAL:
+        episode, action = _turned_to_legal(account_id=account_id, day=day, reason=reason, user=user)
+    if episode is None:
+        episode = CollectionEpisode.objects.filter(
+            account_id=account_id, closed_on__isnull=True
+        ).first()
+    return CollectionTypeChange.objects.create(
+        account_id=account_id,
+        episode=episode,
+        from_type=before,
+        to_type=collection_type,
+        reason=reason[:200],
+        decided_by=user,
+        decided_at=now,
+        action=action,
+    )
 
 
 # --- large consumers and collectors -------------------------------------------------------------

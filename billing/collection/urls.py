@@ -9,6 +9,11 @@ urlpatterns = [
     path("aging/", api.AgingReportApi.as_view(), name="aging"),
     path("aging/csv/", api.AgingReportCsvApi.as_view(), name="aging-csv"),
     path("accounts/<int:pk>/aging/", api.AccountAgingApi.as_view(), name="account-aging"),
+    path(
+        "accounts/<int:pk>/collection-type/",
+        api.AccountCollectionTypeApi.as_view(),
+        name="account-collection-type",
+    ),
     path("actions/", api.ActionListApi.as_view(), name="actions"),
     path("actions/<int:pk>/cancel/", api.ActionCancelApi.as_view(), name="action-cancel"),
     path("actions/<int:pk>/notice.pdf", api.ActionNoticePdfApi.as_view(), name="action-notice"),

@@ -98,6 +98,29 @@ def test_some_accounts_behind_signed_agreements_and_the_rest_got_tonights_action
     assert current
     acted = set(CollectionAction.objects.values_list("account_id", flat=True))
     kinds = set(CollectionAction.objects.values_list("kind", flat=True))
-    # Nobody is three periods behind in the demo: notices, no suspensions.
-    assert kinds and kinds <= {"reminder", "formal_notice"}
+    # Tonight's notices, and the few never-payers walked ahead down to the suspension.
+    assert {"reminder", "formal_notice", "suspension", "reconnection"} <= kinds
     assert not (current & acted)  # collection pauses while an agreement is current
+
+
+def test_some_never_payers_are_suspended_by_the_crews_and_some_paid_for_their_reconnection(city):
+    from billing.collection.models import CollectionAction
+    from cadastre.models import ServiceAccount
+    from orders.models import WorkOrder
+
+    suspended = set(ServiceAccount.objects.filter(status="suspended").values_list("pk", flat=True))
+    # Suspension orders carried out and standing (not yet paid): their accounts are suspended.
+    standing = set(
+        CollectionAction.objects.filter(
+            kind="suspension", status="issued", work_order__status="done"
+        ).values_list("account_id", flat=True)
+    )
+    assert 5 <= len(standing) <= 100
+    assert standing <= suspended
+    reconnections = WorkOrder.objects.filter(source="collection", kind__code="reconnection")
+    assert reconnections.filter(status="created").exists()
+    # A reconnection carried out leaves its account active again.
+    back = set(reconnections.filter(status="done").values_list("account_id", flat=True))
+    assert back and not (back & suspended)
+    statuses = set(ServiceAccount.objects.filter(pk__in=back).values_list("status", flat=True))
+    assert statuses == {"active"}
