@@ -184,4 +184,6 @@ ES_MX = {
     "Kept as credit in favour of the account.": "Queda como saldo a favor de la cuenta.",
     "Balance of the account now": "Saldo actual de la cuenta",
     "Print": "Imprimir",
+    # Settlements (billing.models.Settlement)
+    "debit due date": "vencimiento del cargo",
 }
