@@ -7,6 +7,7 @@ marker row (both ids null: rebuild whole) instead of one row per object. The gen
 of migration 0002 is untouched: it still says *whether* the graph is stale, this says *where*.
 """
 
+from django.conf import settings
 from django.db import migrations
 
 # A statement writing more rows than this asks for a full rebuild (a marker row): an import of
@@ -101,8 +102,9 @@ class Migration(migrations.Migration):
             [
                 # ``geom`` is the object's geometry before the change (null for an insert); a
                 # row with both ids null asks for a full rebuild.
+                # One SRID per geometry column: the installation's, like every other.
                 "CREATE TABLE network_topology_change (id bigserial PRIMARY KEY,"
-                " pipe_id bigint, valve_id bigint, geom geometry,"
+                f" pipe_id bigint, valve_id bigint, geom geometry(Geometry, {settings.CAUDAL_SRID}),"
                 " CHECK (pipe_id IS NULL OR valve_id IS NULL))",
                 *_FUNCTIONS,
                 *_TRIGGERS,

@@ -390,7 +390,7 @@ def test_the_graph_edit_writes_no_history_of_the_derived_tables(tee):
     assert after == before
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_pipe_committed_during_an_update_is_applied_by_the_next_one(monkeypatch):
     """A second connection commits a pipe while the update's transaction is open (after it
     consumed the log): that update must not swallow the pipe's log row, and the graph must be
