@@ -1,4 +1,5 @@
-"""Writes of notifications: queue a notice, send the pending ones, drain network's outbox.
+"""Writes of notifications: queue a notice, send the pending ones (other apps' outboxes
+become notices through their declared sources, :mod:`core.notifications.sources`).
 
 Sending is two short transactions around the provider call, never one long one:
 
@@ -30,15 +31,9 @@ from core.notifications.models import (
     Notice,
     NoticeStatus,
     NotifyError,
-    TemplateCode,
 )
 
 STALE_CLAIM = timedelta(minutes=15)
-OUTAGE_SOURCE = "network:outage:{outage}:{account}"
-TICKET_SOURCE = "orders:ticket:{ticket}:message:{message}"
-# Desk messages older than this that could not be forwarded (no account, no contact) are no
-# longer looked at: the customer has been at the counter or on the phone since.
-TICKET_WINDOW = timedelta(days=7)
 
 
 class _SafeDict(dict):
@@ -230,99 +225,3 @@ def notice_retry(*, notice: Notice) -> Notice:
         locked.status = NoticeStatus.PENDING
         locked.save(update_fields=["status"])
     return locked
-
-
-def outage_notices_forward(*, limit: int = 500) -> dict:
-    """Turn pending ``network.OutageNotice`` rows (network's outbox) into notices.
-
-    Each outbox row becomes one notice to the account holder's preferred contact (template
-    ``outage_notice``, ``{message}`` = network's text, source
-    ``network:outage:<outage>:<account>``) and is marked ``sent`` — handed to the sending
-    interface; the notice's own status then says whether it reached the customer — or
-    ``failed`` when the holder has no e-mail or phone (or no template exists). Rows are claimed
-    with ``FOR UPDATE SKIP LOCKED`` in primary-key order, as network's docstring asks of its
-    consumer; the whole batch is one transaction, so a row is forwarded once. Returns
-    ``{"forwarded": n, "failed": n}``.
-    """
-    from network.models import NoticeStatus as OutboxStatus
-    from network.models import OutageNotice
-
-    counts = {"forwarded": 0, "failed": 0}
-    with transaction.atomic():
-        rows = list(
-            OutageNotice.objects.filter(status=OutboxStatus.PENDING)
-            .select_related("account__customer", "outage")
-            .order_by("pk")
-            .select_for_update(skip_locked=True, of=("self",))[:limit]
-        )
-        now = timezone.now()
-        sent, failed = [], []
-        for row in rows:
-            try:
-                notice_queue(
-                    account=row.account,
-                    template=TemplateCode.OUTAGE_NOTICE,
-                    context={
-                        "message": row.message,
-                        "expected_end": timezone.localtime(row.outage.expected_end).strftime(
-                            "%d/%m/%Y %H:%M"
-                        ),
-                    },
-                    source=OUTAGE_SOURCE.format(outage=row.outage_id, account=row.account_id),
-                )
-            except NotifyError:
-                failed.append(row.pk)
-            else:
-                sent.append(row.pk)
-        if sent:
-            OutageNotice.objects.filter(pk__in=sent).update(status=OutboxStatus.SENT, sent_at=now)
-        if failed:
-            OutageNotice.objects.filter(pk__in=failed).update(status=OutboxStatus.FAILED)
-        counts["forwarded"], counts["failed"] = len(sent), len(failed)
-    return counts
-
-
-def ticket_messages_forward(*, limit: int = 500) -> dict:
-    """Turn the service desk's public ticket messages waiting to be sent
-    (``orders.TicketMessage`` with ``sent_at`` empty, see :mod:`orders.desk`) into notices.
-
-    Each becomes one notice (template ``ticket_status``, ``{ticket}`` = the ticket number,
-    ``{message}`` = the desk's text, source ``orders:ticket:<ticket>:message:<id>``) to the
-    holder of the ticket's account, and gets ``sent_at`` (handed to the sending interface).
-    Messages of tickets without an account, or whose holder has no e-mail or phone, stay
-    unsent (the truth) and are left alone after ``TICKET_WINDOW``. Claimed with ``FOR UPDATE
-    SKIP LOCKED`` in primary-key order, one transaction. Returns ``{"forwarded",
-    "unreachable"}``.
-    """
-    from orders.models import TicketMessage
-
-    counts = {"forwarded": 0, "unreachable": 0}
-    with transaction.atomic():
-        rows = list(
-            TicketMessage.objects.filter(
-                public=True,
-                sent_at__isnull=True,
-                ticket__account__isnull=False,
-                at__gte=timezone.now() - TICKET_WINDOW,
-            )
-            .select_related("ticket__account__customer")
-            .order_by("pk")
-            .select_for_update(skip_locked=True, of=("self",))[:limit]
-        )
-        sent = []
-        for row in rows:
-            try:
-                notice_queue(
-                    account=row.ticket.account,
-                    template=TemplateCode.TICKET_STATUS,
-                    context={"ticket": row.ticket.number, "message": row.text},
-                    source=TICKET_SOURCE.format(ticket=row.ticket_id, message=row.pk),
-                )
-            except NotifyError:
-                counts["unreachable"] += 1
-            else:
-                sent.append(row.pk)
-        if sent:
-            TicketMessage.objects.filter(pk__in=sent).update(sent_at=timezone.now())
-        counts["forwarded"] = len(sent)
-    return counts

@@ -6,9 +6,9 @@ import pytest
 from django.contrib.gis.geos import MultiLineString
 from django.utils import timezone
 
-from core.notifications import services
 from core.notifications.models import Notice
 from network.models import NoticeStatus, Outage, OutageNotice
+from network.notice_sources import outage_notices_forward
 from tests.cadastre.factories_census import CustomerFactory, ServiceAccountFactory
 from tests.network.factories import line, pipe, pt
 
@@ -37,8 +37,8 @@ def test_outage_outbox_is_forwarded_once_and_marked():
     unreachable = ServiceAccountFactory(customer=CustomerFactory(email="", phone=""))
     outage = outage_with(reachable, unreachable)
 
-    assert services.outage_notices_forward() == {"forwarded": 1, "failed": 1}
-    assert services.outage_notices_forward() == {"forwarded": 0, "failed": 0}
+    assert outage_notices_forward() == {"forwarded": 1, "failed": 1}
+    assert outage_notices_forward() == {"forwarded": 0, "failed": 0}
 
     notice = Notice.objects.get()
     assert notice.source == f"network:outage:{outage.pk}:{reachable.pk}"
@@ -61,3 +61,13 @@ def test_forwarded_outage_notice_is_sent_by_the_send_task():
         "notices": {"sent": 1, "failed": 0},
     }
     assert len(mail.outbox) == 1
+
+
+def test_apps_declare_their_outboxes_as_notice_sources():
+    from core.notifications.sources import notice_sources
+    from orders.notice_sources import ticket_messages_forward
+
+    assert notice_sources() == {
+        "outbox": outage_notices_forward,
+        "tickets": ticket_messages_forward,
+    }

@@ -7,6 +7,7 @@ from core.notifications import services
 from core.notifications.models import Notice
 from orders.desk import ticket_open
 from orders.models import TicketMessage
+from orders.notice_sources import ticket_messages_forward
 from tests.cadastre.factories_census import CustomerFactory, ServiceAccountFactory
 from tests.factories import UserFactory
 
@@ -25,8 +26,8 @@ def clarification(customer):
 def test_desk_messages_are_forwarded_once_and_marked_sent():
     ticket = clarification(CustomerFactory(email="ana@example.com"))
     message = TicketMessage.objects.get(ticket=ticket)
-    assert services.ticket_messages_forward() == {"forwarded": 1, "unreachable": 0}
-    assert services.ticket_messages_forward() == {"forwarded": 0, "unreachable": 0}
+    assert ticket_messages_forward() == {"forwarded": 1, "unreachable": 0}
+    assert ticket_messages_forward() == {"forwarded": 0, "unreachable": 0}
     notice = Notice.objects.get()
     assert notice.source == f"orders:ticket:{ticket.pk}:message:{message.pk}"
     assert notice.subject == f"Su solicitud {ticket.number}"
@@ -39,6 +40,6 @@ def test_desk_messages_are_forwarded_once_and_marked_sent():
 
 def test_messages_of_an_unreachable_customer_stay_unsent():
     ticket = clarification(CustomerFactory(email="", phone=""))
-    assert services.ticket_messages_forward() == {"forwarded": 0, "unreachable": 1}
+    assert ticket_messages_forward() == {"forwarded": 0, "unreachable": 1}
     assert TicketMessage.objects.get(ticket=ticket).sent_at is None
     assert Notice.objects.count() == 0
