@@ -328,12 +328,18 @@ def _cut_orders_create(*, user, account_ids=None) -> tuple[int, int]:
             )
         except WorkOrderError as exc:
             logger.warning("collection action %s: order refused: %s", action.pk, exc.message)
+            # Shown with the action: why it is still planned without an order.
+            action.note = (
+                _("No work order yet, tried again each night: %(reason)s") % {"reason": exc.message}
+            )[:200]
+            action.save(update_fields=["note"])
             errors += 1
             continue
         action.work_order = order
         action.status = ActionStatus.ISSUED
         action.issued_at = timezone.now()
-        action.save(update_fields=["work_order", "status", "issued_at"])
+        action.note = ""
+        action.save(update_fields=["work_order", "status", "issued_at", "note"])
         made += 1
     return made, errors
 
@@ -358,14 +364,16 @@ def collection_on_payment(
     or has an agreement in force, settle its standing cut actions — an order not yet carried
     out is cancelled; a service already cut gets one reconnection order
     (``source_ref="reconnect:<account>:<suspension action>"``) and the suspension action is
-    done. Returns the reconnection actions created (none when the account still owes).
+    done. Returns the reconnection actions created (none when the account still owes). A
+    reconnection order refused by orders is logged and its cut left open: the nightly
+    evaluation's safety net tries again.
 
     Safe to call twice or concurrently for the same payment: the account's cut actions are
     locked (by primary key) and re-read, so the second call finds them closed; a unique
     constraint (one reconnection per suspension) and the orders service's one-open-order per
     source reference back it up."""
     from orders.models import OPEN_STATUSES
-    from orders.services import work_order_cancel, work_order_create
+    from orders.services import WorkOrderError, work_order_cancel, work_order_create
 
     account_id = getattr(account, "pk", account)
     day = day or timezone.localdate()
@@ -397,32 +405,44 @@ def collection_on_payment(
             cut.save(update_fields=["status", "closed_at"])
             continue
         try:
+            # One savepoint for the action and its order: an order refused leaves neither, and
+            # the cut open for the next night's safety net, instead of failing the whole run.
             with transaction.atomic():
-                reconnection = CollectionAction.objects.create(
-                    account_id=account_id,
-                    episode=cut.episode,
-                    kind=ActionKind.RECONNECTION,
-                    parent=cut,
-                    status=ActionStatus.PLANNED,
-                    day=day,
-                    amount_owed=overdue,
-                    ref=f"reconnect:{account_id}:{cut.pk}",
-                    note=_("Created by the nightly evaluation.") if evaluated else "",
-                    created_at=now,
+                try:
+                    with transaction.atomic():
+                        reconnection = CollectionAction.objects.create(
+                            account_id=account_id,
+                            episode=cut.episode,
+                            kind=ActionKind.RECONNECTION,
+                            parent=cut,
+                            status=ActionStatus.PLANNED,
+                            day=day,
+                            amount_owed=overdue,
+                            ref=f"reconnect:{account_id}:{cut.pk}",
+                            note=_("Created by the nightly evaluation.") if evaluated else "",
+                            created_at=now,
+                        )
+                except IntegrityError:
+                    # Already reconnected (the unique parent/kind): nothing to add.
+                    continue
+                order = work_order_create(
+                    kind="reconnection",
+                    reason=_("Reconnect account %(account)s: its overdue debt is settled.")
+                    % {"account": cut.account.number},
+                    location=cut.account.service_point,
+                    account=cut.account,
+                    source=ORDER_SOURCE,
+                    source_ref=f"reconnect:{account_id}:{cut.pk}",
+                    user=actor,
                 )
-        except IntegrityError:
-            # Already reconnected (the unique parent/kind): nothing to add.
+        except WorkOrderError as exc:
+            logger.warning(
+                "collection action %s (account %s): reconnection order refused: %s",
+                cut.pk,
+                cut.account.number,
+                exc.message,
+            )
             continue
-        order = work_order_create(
-            kind="reconnection",
-            reason=_("Reconnect account %(account)s: its overdue debt is settled.")
-            % {"account": cut.account.number},
-            location=cut.account.service_point,
-            account=cut.account,
-            source=ORDER_SOURCE,
-            source_ref=f"reconnect:{account_id}:{cut.pk}",
-            user=actor,
-        )
         reconnection.work_order = order
         reconnection.status = ActionStatus.ISSUED
         reconnection.issued_at = now
@@ -534,8 +554,9 @@ SELECT DISTINCT ON (c.id) c.id, r.id, r.consumption, r.captured_at
 def collection_self_reconnection_check(*, day: dt.date, user=None) -> list[CollectionAction]:
     """Open an inspection for every suspended account (its suspension order carried out)
     whose later reading, up to the end of ``day``, shows consumption: one per suspension,
-    ``source_ref="selfreconnect:<reading>"``. Returns the inspection actions created."""
-    from orders.services import work_order_create
+    ``source_ref="selfreconnect:<reading>"``. Returns the inspection actions created. An
+    order refused by orders is logged and left for the next night."""
+    from orders.services import WorkOrderError, work_order_create
 
     until = timezone.make_aware(dt.datetime.combine(day + dt.timedelta(days=1), dt.time()))
     found = fetchall(SELF_RECONNECTION_SQL, {"until": until})
@@ -553,36 +574,48 @@ def collection_self_reconnection_check(*, day: dt.date, user=None) -> list[Colle
     for cut_id, reading_id, consumption, captured_at in found:
         cut = cuts[cut_id]
         try:
+            # The action and its order in one savepoint: an order refused leaves neither (the
+            # next night finds the reading again) and the other inspections stand.
             with transaction.atomic():
-                inspection = CollectionAction.objects.create(
-                    account_id=cut.account_id,
-                    episode_id=cut.episode_id,
-                    kind=ActionKind.INSPECTION,
-                    parent=cut,
-                    status=ActionStatus.PLANNED,
-                    day=day,
-                    ref=f"reading:{reading_id}",
-                    created_at=now,
+                try:
+                    with transaction.atomic():
+                        inspection = CollectionAction.objects.create(
+                            account_id=cut.account_id,
+                            episode_id=cut.episode_id,
+                            kind=ActionKind.INSPECTION,
+                            parent=cut,
+                            status=ActionStatus.PLANNED,
+                            day=day,
+                            ref=f"reading:{reading_id}",
+                            created_at=now,
+                        )
+                except IntegrityError:
+                    continue  # this reading's inspection exists already
+                order = work_order_create(
+                    kind="inspection",
+                    reason=_(
+                        "Suspended account %(account)s shows %(m3)s m³ consumed on %(date)s: "
+                        "check for a self-reconnection."
+                    )
+                    % {
+                        "account": cut.account.number,
+                        "m3": consumption,
+                        "date": timezone.localtime(captured_at).date().isoformat(),
+                    },
+                    location=cut.account.service_point,
+                    account=cut.account,
+                    source=ORDER_SOURCE,
+                    source_ref=f"selfreconnect:{reading_id}",
+                    user=actor,
                 )
-        except IntegrityError:
-            continue
-        order = work_order_create(
-            kind="inspection",
-            reason=_(
-                "Suspended account %(account)s shows %(m3)s m³ consumed on %(date)s: "
-                "check for a self-reconnection."
+        except WorkOrderError as exc:
+            logger.warning(
+                "collection action %s (account %s): inspection order refused: %s",
+                cut.pk,
+                cut.account.number,
+                exc.message,
             )
-            % {
-                "account": cut.account.number,
-                "m3": consumption,
-                "date": timezone.localtime(captured_at).date().isoformat(),
-            },
-            location=cut.account.service_point,
-            account=cut.account,
-            source=ORDER_SOURCE,
-            source_ref=f"selfreconnect:{reading_id}",
-            user=actor,
-        )
+            continue
         inspection.work_order = order
         inspection.status = ActionStatus.ISSUED
         inspection.issued_at = now

@@ -70,6 +70,7 @@ ES_MX = {
     "Suspended account %(account)s shows %(m3)s m³ consumed on %(date)s: check for a self-reconnection.": "La cuenta suspendida %(account)s registra %(m3)s m³ consumidos el %(date)s: revisar posible autorreconexión.",
     "The account paid its overdue debt.": "La cuenta pagó su adeudo vencido.",
     "Created by the nightly evaluation.": "Creada por la evaluación nocturna.",
+    "No work order yet, tried again each night: %(reason)s": "Aún sin orden de trabajo, se reintenta cada noche: %(reason)s",
     # aging report (CSV)
     "Accounts": "Cuentas",
     "Account balance": "Saldo de la cuenta",

@@ -261,6 +261,38 @@ def test_an_agreement_reconnects_a_suspended_account(account):
     assert len(services.collection_on_payment(account=account, day=d(4, 20))) == 1
 
 
+def test_a_refused_suspension_order_says_why_on_the_action_and_is_retried(account):
+    from orders.models import WorkOrderType
+
+    for day in (d(1, 16), d(2, 16)):
+        evaluate(day, account)
+    WorkOrderType.objects.filter(code="suspension").update(active=False)
+    assert evaluate(d(3, 16), account).order_errors == 1
+    cut = CollectionAction.objects.get(account=account, kind="suspension")
+    assert (cut.status, cut.work_order) == (ActionStatus.PLANNED, None)
+    assert "suspension" in cut.note
+    WorkOrderType.objects.filter(code="suspension").update(active=True)
+    assert evaluate(d(3, 17), account).orders == 1
+    cut.refresh_from_db()
+    assert (cut.status, cut.note) == (ActionStatus.ISSUED, "")
+
+
+def test_a_refused_reconnection_order_leaves_the_cut_open_and_the_night_goes_on(account):
+    from orders.models import WorkOrderType
+
+    cut = suspended(account)
+    pay(account, "464.00")
+    WorkOrderType.objects.filter(code="reconnection").update(active=False)
+    result = evaluate(d(4, 20), account)
+    assert result.reconnections == 0 and not reconnection_orders(account).exists()
+    assert not CollectionAction.objects.filter(account=account, kind="reconnection").exists()
+    cut.refresh_from_db()
+    assert cut.status == ActionStatus.ISSUED
+    # Once orders accepts it again, the next night reconnects.
+    WorkOrderType.objects.filter(code="reconnection").update(active=True)
+    assert evaluate(d(4, 21), account).reconnections == 1
+
+
 # --- self-reconnection --------------------------------------------------------------------------
 
 
@@ -277,6 +309,20 @@ def test_a_suspended_account_with_later_consumption_gets_one_inspection(account)
     order = first[0].work_order
     assert order.kind.code == "inspection" and order.source_ref.startswith("selfreconnect:")
     assert WorkOrder.objects.filter(account=account, kind__code="inspection").count() == 1
+
+
+def test_a_refused_inspection_order_is_left_for_the_next_night(account):
+    from orders.models import WorkOrderType
+
+    cut = suspended(account)
+    done_at = cut.work_order.finished_at
+    reading(account, consumption="7", at=done_at + dt.timedelta(days=10), value="107")
+    later = timezone.localdate(done_at + dt.timedelta(days=12))
+    WorkOrderType.objects.filter(code="inspection").update(active=False)
+    assert services.collection_self_reconnection_check(day=later) == []
+    assert not CollectionAction.objects.filter(account=account, kind="inspection").exists()
+    WorkOrderType.objects.filter(code="inspection").update(active=True)
+    assert len(services.collection_self_reconnection_check(day=later)) == 1
 
 
 def test_consumption_before_the_cut_is_not_a_self_reconnection(account):
