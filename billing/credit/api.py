@@ -281,7 +281,16 @@ def _collector_and_day(request):
         raise CreditError(
             "not_allowed", _("You may only see your own worklist."), field="collector", status=403
         )
-    return get_user_model().objects.filter(pk=wanted).first() or request.user, day
+    collector = get_user_model().objects.filter(pk=wanted).first()
+    if collector is None:
+        # Not the supervisor's own list in its place: they would act on the wrong accounts.
+        raise CreditError(
+            "collector_unknown",
+            _("There is no user %(id)s: choose the collector from the list.") % {"id": wanted},
+            field="collector",
+            status=404,
+        )
+    return collector, day
 
 
 class CreditWorklistApi(APIView):

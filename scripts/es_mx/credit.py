@@ -102,4 +102,5 @@ ES_MX = {
     "Broken promise of payment: account %(account)s": "Compromiso de pago incumplido: cuenta %(account)s",
     # api
     "You may only see your own worklist.": "Solo puede ver su propia lista de trabajo.",
+    "There is no user %(id)s: choose the collector from the list.": "No existe el usuario %(id)s: elija al gestor de cobranza de la lista.",
 }

@@ -131,6 +131,13 @@ def test_a_collector_sees_only_their_own_worklist(client):
     assert answer.status_code == 403
 
 
+def test_a_manager_asking_for_an_unknown_collector_is_told_so(client):
+    login(client, roles.MANAGER)
+    answer = client.get("/api/credit/worklist/", {"collector": 987654})
+    assert answer.status_code == 404
+    assert (answer.json()["code"], answer.json()["field"]) == ("collector_unknown", "collector")
+
+
 def test_managers_see_escalations_and_collectors_do_not(client):
     collector = UserFactory(username="cobrador", roles=[roles.COLLECTOR])
     account = ServiceAccountFactory()
