@@ -12,7 +12,6 @@ from django.db import connection
 from django.db.models import F, Max, OuterRef, Subquery
 
 from billing.credit.models import CollectionContact, PaymentPromise, PromiseStatus
-from billing.settlement import free_credits, open_items
 from cadastre.models import ServiceAccount
 from gis_core.srid import lonlat
 
@@ -31,20 +30,11 @@ class Overdue:
 
 
 def account_overdue(*, account, on: dt.date) -> Overdue:
-    """What one account owes past due on ``on``: its open items (billing.settlement) whose
-    due date is before ``on``, with free credit (an unapplied payment) paying the oldest
-    first — the rule of :func:`billing.selectors.account_aging`, whose non-current buckets
-    sum to ``amount``."""
-    credit = sum((c.amount for c in free_credits(account=account)), ZERO)
-    amount, oldest = ZERO, None
-    for item in open_items(account=account):
-        applied = min(item.open, credit)
-        credit -= applied
-        left = item.open - applied
-        if left > 0 and item.due_date < on:
-            amount += left
-            oldest = item.due_date if oldest is None else min(oldest, item.due_date)
-    return Overdue(amount, oldest)
+    """What one account owes past due on ``on``: its open items whose due date is before
+    ``on``, with free credit (an unapplied payment) paying the oldest first — collections'
+    aging (:func:`accounts_overdue`), whose tests pin it to the rules of billing.settlement."""
+    account_id = getattr(account, "pk", account)
+    return accounts_overdue(account_ids=[account_id], on=on)[account_id]
 
 
 def accounts_overdue(*, account_ids, on: dt.date) -> dict[int, Overdue]:
