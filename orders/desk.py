@@ -163,17 +163,20 @@ def ticket_open(
     return ticket
 
 
-def _locked_open(ticket: Ticket) -> Ticket:
-    locked = Ticket.objects.select_for_update().get(pk=ticket.pk)
-    if locked.status not in TICKET_OPEN_STATUSES:
+def _still_open(ticket: Ticket) -> Ticket:
+    if ticket.status not in TICKET_OPEN_STATUSES:
         raise TicketError(
             "ticket_closed",
             _("Request %(number)s is already closed (%(status)s).")
-            % {"number": locked.number, "status": locked.get_status_display()},
+            % {"number": ticket.number, "status": ticket.get_status_display()},
             field="status",
             status=409,
         )
-    return locked
+    return ticket
+
+
+def _locked_open(ticket: Ticket) -> Ticket:
+    return _still_open(Ticket.objects.select_for_update().get(pk=ticket.pk))
 
 
 @transaction.atomic
@@ -220,39 +223,56 @@ def ticket_inspection_request(*, ticket: Ticket, user, reason: str = "") -> Tick
     return locked
 
 
-@transaction.atomic
-def ticket_resolve(*, ticket: Ticket, user, resolution: str, granted: bool = True) -> Ticket:
+def ticket_resolve(
+    *,
+    ticket: Ticket,
+    user,
+    resolution: str,
+    granted: bool = True,
+    credit_authorization: int | None = None,
+) -> Ticket:
     """Close a request with its answer (granted or not) and tell the customer.
 
-    A granted change of account holder moves the account to the new customer first: the
-    request's ``customer_id``, or a customer created from ``request["new_customer"]``. Raises
-    :class:`TicketError` for a closed ticket or an empty resolution, and the cadastre's error
-    when the new customer's data are refused (nothing is written).
+    A granted change of account holder passes credit control first (point
+    ``ownership_transfer``: the new holder's debts and the account's own;
+    ``credit_authorization``, else ``request["credit_authorization"]``, carries an authorized
+    check when it asks for one), then moves the account to the new customer: the request's
+    ``customer_id``, or a customer created from ``request["new_customer"]``. Raises :class:`TicketError` for a closed ticket or an empty
+    resolution, billing's ``CreditError``, and the cadastre's error when the new customer's
+    data are refused (nothing is written).
     """
     resolution = (resolution or "").strip()
     if not resolution:
         raise TicketError(
             "resolution_required", _("Write the answer to the customer."), field="resolution"
         )
-    locked = _locked_open(ticket)
-    if granted and locked.kind == TicketKind.OWNERSHIP_CHANGE:
+    if granted and ticket.kind == TicketKind.OWNERSHIP_CHANGE:
         from billing.credit.control import credit_enforce
         from billing.credit.models import Point as CreditPoint
 
-        data = locked.request or {}
+        _still_open(ticket)  # a closed request logs no check (re-checked under the lock)
+        data = ticket.request or {}
         new = (
             Customer.objects.filter(pk=data["customer_id"]).first()
             if data.get("customer_id")
             else None
         )
-        # The new holder's debts and the account's own, before the account changes hands.
+        # Before, not inside, the transaction: a refusal or a request for authorization stays
+        # logged, and the check id it names is the one a manager can authorize.
         credit_enforce(
             point=CreditPoint.OWNERSHIP_TRANSFER,
-            account=locked.account,
+            account=ticket.account,
             customer=new,
             user=user,
-            authorization=data.get("credit_authorization"),
+            authorization=credit_authorization or data.get("credit_authorization"),
         )
+    with transaction.atomic():
+        return _ticket_resolve(ticket=ticket, user=user, resolution=resolution, granted=granted)
+
+
+def _ticket_resolve(*, ticket: Ticket, user, resolution: str, granted: bool) -> Ticket:
+    locked = _locked_open(ticket)
+    if granted and locked.kind == TicketKind.OWNERSHIP_CHANGE:
         _holder_change(locked)
     locked.status = TicketStatus.RESOLVED if granted else TicketStatus.REJECTED
     locked.resolution = resolution
@@ -322,7 +342,6 @@ def contract_charge(use_type: str) -> Decimal:
     return Decimal(str(charges.get(use_type, "0")))
 
 
-@transaction.atomic
 def contract_open(
     *,
     parcel: Parcel,
@@ -350,6 +369,8 @@ def contract_open(
     from billing.credit.control import credit_enforce
     from billing.credit.models import Point as CreditPoint
 
+    # Before, not inside, the contract's transaction: a refusal or a request for authorization
+    # stays logged, and the check id it names is the one a manager can authorize.
     credit = credit_enforce(
         point=CreditPoint.NEW_CONTRACT,
         customer=customer,
@@ -357,6 +378,22 @@ def contract_open(
         user=user,
         authorization=credit_authorization,
     )
+    with transaction.atomic():
+        return _contract_open(
+            parcel=parcel,
+            service_point=service_point,
+            account=account,
+            user=user,
+            customer=customer,
+            new_customer=new_customer,
+            channel=channel,
+            credit=credit,
+        )
+
+
+def _contract_open(
+    *, parcel, service_point, account, user, customer, new_customer, channel, credit
+) -> Ticket:
     if customer is None:
         if not isinstance(new_customer, dict):
             raise TicketError(
@@ -569,7 +606,6 @@ def ticket_adjustment_request(
     return locked
 
 
-@transaction.atomic
 def ticket_agreement_sign(
     *,
     ticket: Ticket,
@@ -578,29 +614,55 @@ def ticket_agreement_sign(
     installments: int,
     first_due_date,
     monthly_rate: Decimal = Decimal("0"),
+    credit_authorization: int | None = None,
 ) -> Ticket:
     """Answer a payment-agreement request by signing it (billing.agreements): the account's
     debt split into the down payment and the installments; the request is resolved with the
     agreement's terms. Raises :class:`TicketError` ``not_agreement`` / ``account_required``
-    and billing's ``AgreementError`` (nothing owed, one already in force, bad terms)."""
-    from billing.agreements.services import agreement_sign
+    and billing's ``AgreementError`` (nothing owed, one already in force, bad terms).
 
-    locked = _locked_open(ticket)
-    if locked.kind != TicketKind.AGREEMENT:
-        raise TicketError(
-            "not_agreement", _("Only agreement requests sign agreements."), field="kind"
-        )
-    if locked.account_id is None:
-        raise TicketError("account_required", _("The request has no account."), field="account")
+    Credit control (point ``agreement``) decides before the signing transaction, as billing's
+    own agreement API does: a refusal or a request for authorization stays logged, and the
+    check id it names is the one a manager can authorize (``credit_authorization``, else
+    ``request["credit_authorization"]``, then carries it)."""
     from billing.credit.control import credit_enforce
     from billing.credit.models import Point as CreditPoint
 
+    _agreement_ticket_check(ticket)
     credit_enforce(
         point=CreditPoint.AGREEMENT,
-        account=locked.account,
+        account=ticket.account,
         user=user,
-        authorization=(locked.request or {}).get("credit_authorization"),
+        authorization=credit_authorization or (ticket.request or {}).get("credit_authorization"),
     )
+    with transaction.atomic():
+        return _ticket_agreement_sign(
+            ticket=ticket,
+            user=user,
+            down_payment=down_payment,
+            installments=installments,
+            first_due_date=first_due_date,
+            monthly_rate=monthly_rate,
+        )
+
+
+def _agreement_ticket_check(ticket: Ticket) -> None:
+    _still_open(ticket)
+    if ticket.kind != TicketKind.AGREEMENT:
+        raise TicketError(
+            "not_agreement", _("Only agreement requests sign agreements."), field="kind"
+        )
+    if ticket.account_id is None:
+        raise TicketError("account_required", _("The request has no account."), field="account")
+
+
+def _ticket_agreement_sign(
+    *, ticket: Ticket, user, down_payment, installments, first_due_date, monthly_rate
+) -> Ticket:
+    from billing.agreements.services import agreement_sign
+
+    locked = _locked_open(ticket)
+    _agreement_ticket_check(locked)  # again, under the lock
     agreement = agreement_sign(
         account=locked.account,
         down_payment=down_payment,

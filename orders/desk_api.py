@@ -7,6 +7,7 @@ from django.contrib.gis.geos import Point
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import serializers
@@ -188,20 +189,32 @@ class FeasibilityLetterApi(APIView):
         return response
 
 
+# What a missing action field is called on the desk's form, for the message the clerk reads.
+REQUIRED_LABELS = {
+    "amount": gettext_lazy("the amount"),
+    "adjustment_reason": gettext_lazy("the reason for the adjustment"),
+    "down_payment": gettext_lazy("the down payment"),
+    "installments": gettext_lazy("the number of installments"),
+    "first_due_date": gettext_lazy("the first due date"),
+}
+
+
 def _require(values: dict, *names: str) -> None:
     for name in names:
         if values.get(name) in (None, ""):
             raise desk.TicketError(
-                "field_required", _("This action needs %(field)s.") % {"field": name}, field=name
+                "field_required",
+                _("Give %(what)s.") % {"what": REQUIRED_LABELS[name]},
+                field=name,
             )
 
 
 class TicketActionApi(APIView):
     """``POST`` an action on a ticket: ``message`` {text, public}, ``inspection`` {reason},
-    ``resolve`` {resolution, granted}, ``cancel`` {reason}, ``feasibility`` (answered from the
+    ``resolve`` {resolution, granted, credit_authorization}, ``cancel`` {reason}, ``feasibility`` (answered from the
     network layer), ``adjustment`` {amount, adjustment_reason, adjustment_kind} (a bill
     clarification asks billing for a credit/debit note), ``agreement`` {down_payment,
-    installments, first_due_date, monthly_rate} (signs the payment agreement asked for)."""
+    installments, first_due_date, monthly_rate, credit_authorization} (signs the payment agreement asked for)."""
 
     permission_classes = [require_perms("orders.change_ticket")]
 
@@ -222,6 +235,11 @@ class TicketActionApi(APIView):
         first_due_date = serializers.DateField(required=False)
         monthly_rate = serializers.DecimalField(
             max_digits=7, decimal_places=6, required=False, default=Decimal("0")
+        )
+        credit_authorization = serializers.IntegerField(
+            required=False,
+            help_text="resolve (change of holder), agreement: an authorized credit check "
+            "(when credit control asks for one)",
         )
 
     @extend_schema(
@@ -246,6 +264,7 @@ class TicketActionApi(APIView):
                     ticket=ticket,
                     resolution=v.get("resolution", ""),
                     granted=v["granted"],
+                    credit_authorization=v.get("credit_authorization"),
                     user=request.user,
                 )
             elif action == "feasibility":
@@ -270,6 +289,7 @@ class TicketActionApi(APIView):
                     installments=v["installments"],
                     first_due_date=v["first_due_date"],
                     monthly_rate=v["monthly_rate"],
+                    credit_authorization=v.get("credit_authorization"),
                     user=request.user,
                 )
             else:

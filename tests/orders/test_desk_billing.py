@@ -3,6 +3,7 @@ note (approved by someone else, then the balance drops), an agreement request si
 payment agreement."""
 
 import datetime as dt
+import re
 from decimal import Decimal as D
 
 import pytest
@@ -151,3 +152,57 @@ def test_a_contract_on_a_parcel_with_debts_waits_for_someone_elses_authorization
     ticket = _contract(parcel, clerk, "N0000071", credit_authorization=check.check_id)
     assert ticket.status == TicketStatus.RESOLVED
     assert ticket.request["credit"]["decision"] == "authorize"
+
+
+def test_an_agreement_that_needs_authorization_names_a_check_that_was_kept(client, billed):
+    """The desk's refusal names a credit check; it must exist (logged outside the signing
+    transaction) so a manager can authorize it, and the clerk can then sign with it."""
+    from billing.credit.control import credit_authorize
+    from billing.credit.models import CreditCheck
+    from tests.credit.factories import breached_agreement
+
+    breached_agreement(
+        billed, UserFactory(username="firmo"), closed=timezone.localdate() - dt.timedelta(days=40)
+    )
+    desk_user = dispatcher()
+    ticket = ticket_open(kind="agreement", description="Convenio", account=billed, user=desk_user)
+    client.force_login(desk_user)
+    first = str(timezone.localdate() + dt.timedelta(days=30))
+    terms = {"down_payment": "10.00", "installments": 3, "first_due_date": first}
+    asked = act(client, ticket, "agreement", **terms)
+    assert (asked.status_code, asked.json()["code"]) == (409, "authorization_required")
+    check = CreditCheck.objects.get(point="agreement", decision="authorize")
+    assert re.search(rf"\(\D+ {check.pk}\)", asked.json()["detail"])  # "(consulta 7)"
+    assert not Agreement.objects.filter(account=billed, status="current").exists()
+
+    manager = UserFactory(username="gerencia", roles=[roles.MANAGER])
+    credit_authorize(check_id=check.pk, user=manager, note="Cumplió después")
+    signed = act(client, ticket, "agreement", credit_authorization=check.pk, **terms)
+    assert signed.status_code == 200, signed.content
+    assert signed.json()["status"] == TicketStatus.RESOLVED
+
+
+def test_a_contract_refused_for_authorization_keeps_the_check_it_names():
+    from billing.credit.control import credit_authorize
+    from billing.credit.models import CreditCheck, CreditError
+
+    parcel = _parcel_with_overdue_debt()
+    clerk = dispatcher()
+    with pytest.raises(CreditError) as refused:
+        _contract(parcel, clerk, "N0000072")
+    check = CreditCheck.objects.get(point="new_contract", decision="authorize")
+    assert re.search(rf"\(\D+ {check.pk}\)", refused.value.message)
+    manager = UserFactory(username="gerencia", roles=[roles.MANAGER])
+    credit_authorize(check_id=check.pk, user=manager, note="Adeudo del propietario anterior")
+    ticket = _contract(parcel, clerk, "N0000072", credit_authorization=check.pk)
+    assert ticket.status == TicketStatus.RESOLVED
+
+
+def test_a_missing_action_field_is_named_in_words_the_clerk_reads(client, billed):
+    desk_user = dispatcher()
+    ticket = ticket_open(kind="agreement", description="Convenio", account=billed, user=desk_user)
+    client.force_login(desk_user)
+    answer = act(client, ticket, "agreement", down_payment="10.00", installments=3)
+    body = answer.json()
+    assert (answer.status_code, body["field"]) == (400, "first_due_date")
+    assert "first_due_date" not in body["detail"]
