@@ -83,6 +83,13 @@ EXPORTS = {
 }
 
 
+def register_export(name: str, spec: ExportSpec) -> None:
+    """Make another app's layer exportable by its name (from its ``AppConfig.ready``)."""
+    if EXPORTS.get(name, spec) is not spec:
+        raise ValueError(f"export layer {name!r} is already registered")
+    EXPORTS[name] = spec
+
+
 def _bad(what, value):
     return LayerIOError(
         "filter",

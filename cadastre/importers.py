@@ -91,7 +91,8 @@ class LayerSpec:
     reasons: dict | None = None  # the layer's own rejection reasons by check code
 
 
-def _choices_sql(choices) -> str:
+def choices_sql(choices) -> str:
+    """A model's choices as an SQL list for ``NOT IN`` checks (values are code constants)."""
     return "(" + ", ".join(f"'{value}'" for value, _label in choices) + ")"
 
 
@@ -159,8 +160,8 @@ def _parcel_checks(mode, mapped):
             "p.cadastral_key IN (SELECT cadastral_key FROM prep GROUP BY 1 HAVING count(*) > 1)",
             "p.cadastral_key",
         ),
-        Check("bad_choice", f"p.land_use NOT IN {_choices_sql(LandUse.choices)}", "p.land_use"),
-        Check("bad_choice", f"p.status NOT IN {_choices_sql(ParcelStatus.choices)}", "p.status"),
+        Check("bad_choice", f"p.land_use NOT IN {choices_sql(LandUse.choices)}", "p.land_use"),
+        Check("bad_choice", f"p.status NOT IN {choices_sql(ParcelStatus.choices)}", "p.status"),
         Check(
             "bad_number",
             f"p.built_area_m2 !~ '{NUMBER_PATTERN}' OR length(p.built_area_m2) > 15",
@@ -268,7 +269,7 @@ def _street_checks(mode, mapped):
         Check("too_long", "length(p.name) > 120", "p.name"),
         Check(
             "bad_choice",
-            f"p.street_class NOT IN {_choices_sql(StreetClass.choices)}",
+            f"p.street_class NOT IN {choices_sql(StreetClass.choices)}",
             "p.street_class",
         ),
     ]
@@ -323,8 +324,8 @@ def _account_checks(mode, mapped):
             "p.customer_ref IS NULL",
             "COALESCE(p.customer_id, p.customer_rfc, '')",
         ),
-        Check("bad_choice", f"p.use_type NOT IN {_choices_sql(UseType.choices)}", "p.use_type"),
-        Check("bad_choice", f"p.status NOT IN {_choices_sql(AccountStatus.choices)}", "p.status"),
+        Check("bad_choice", f"p.use_type NOT IN {choices_sql(UseType.choices)}", "p.use_type"),
+        Check("bad_choice", f"p.status NOT IN {choices_sql(AccountStatus.choices)}", "p.status"),
     ]
     if mode == "create":
         checks.append(

@@ -23,8 +23,8 @@ statement triggers of migration 0002 like any other write.
 from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy
 
-from cadastre.exporters import EXPORTS, ExportSpec
-from cadastre.importers import Check, LayerSpec, _choices_sql, register_layer
+from cadastre.exporters import ExportSpec, register_export
+from cadastre.importers import Check, LayerSpec, choices_sql, register_layer
 from network.editing import MIN_PIPE_LENGTH_M, SNAP_TOLERANCE_M
 from network.models import PIPE_MAX_DIAMETER_MM, AssetStatus, Material, Pipe, Valve, ValveState
 
@@ -116,8 +116,8 @@ def _pipe_checks(mode, mapped):
     return [
         *_code_checks(mode, "network_pipe"),
         *_diameter_check(required=True),
-        Check("bad_choice", f"p.material NOT IN {_choices_sql(Material.choices)}", "p.material"),
-        Check("bad_choice", f"p.status NOT IN {_choices_sql(AssetStatus.choices)}", "p.status"),
+        Check("bad_choice", f"p.material NOT IN {choices_sql(Material.choices)}", "p.material"),
+        Check("bad_choice", f"p.status NOT IN {choices_sql(AssetStatus.choices)}", "p.status"),
         Check(
             "bad_year",
             f"p.install_year !~ '{INTEGER}' OR p.install_year::int NOT BETWEEN 1850 AND 2100",
@@ -171,7 +171,7 @@ def _valve_checks(mode, mapped):
     return [
         *_code_checks(mode, "network_valve"),
         *_diameter_check(required=False),
-        Check("bad_choice", f"p.state NOT IN {_choices_sql(ValveState.choices)}", "p.state"),
+        Check("bad_choice", f"p.state NOT IN {choices_sql(ValveState.choices)}", "p.state"),
         Check("bad_choice", f"p.operable NOT IN {_literal_set(TRUE + FALSE)}", "p.operable"),
         Check(
             "no_pipe_near",
@@ -254,6 +254,5 @@ def register() -> None:
     """Add the network's layers to the import and export tables (``NetworkConfig.ready``)."""
     register_layer(PIPES)
     register_layer(VALVES)
-    # The export table is a plain dict keyed by layer name (cadastre.exporters): add ours.
-    EXPORTS.setdefault("pipes", PIPE_EXPORT)
-    EXPORTS.setdefault("valves", VALVE_EXPORT)
+    register_export("pipes", PIPE_EXPORT)
+    register_export("valves", VALVE_EXPORT)
