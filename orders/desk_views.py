@@ -13,23 +13,26 @@ from django.utils.translation import gettext as _
 from orders.models import TicketKind, TicketStatus
 
 
+def _id_url(name: str) -> str:
+    """The URL of ``name`` with an ``{id}`` placeholder the page fills in."""
+    return reverse(name, args=[0]).replace("/0/", "/{id}/")
+
+
 @login_required
 @permission_required("orders.view_ticket", raise_exception=True)
 def service_desk(request):
     user = request.user
-    ticket = reverse("orders:ticket-detail", args=[0]).replace("/0/", "/{id}/")
+    ticket = _id_url("orders:ticket-detail")
     config = {
         "urls": {
             "search": reverse("cadastre:search"),
             "tickets": reverse("orders:tickets"),
             "ticket": ticket,
             "action": ticket + "{action}/",
-            "letter": reverse("orders:ticket-feasibility-letter", args=[0]).replace(
-                "/0/", "/{id}/"
-            ),
-            "customer": reverse("orders:customer-overview", args=[0]).replace("/0/", "/{id}/"),
-            "account": reverse("orders:account-overview", args=[0]).replace("/0/", "/{id}/"),
-            "receipt": "/api/billing/bills/{id}/receipt/",
+            "letter": _id_url("orders:ticket-feasibility-letter"),
+            "customer": _id_url("orders:customer-overview"),
+            "account": _id_url("orders:account-overview"),
+            "receipt": _id_url("billing:bill-receipt"),
         },
         "canOpen": user.has_perm("orders.add_ticket"),
         "canAct": user.has_perm("orders.change_ticket"),
