@@ -14,17 +14,8 @@
   const $ = function (id) { return document.getElementById(id); };
   let account = null;
 
-  function format(template, values) {
-    return template.replace(/%\((\w+)\)s/g, function (_m, key) {
-      return values[key] === undefined ? "" : String(values[key]);
-    }).replace(/%%/g, "%");
-  }
-  function el(tag, text, className) {
-    const node = document.createElement(tag);
-    if (text !== undefined && text !== null) node.textContent = String(text);
-    if (className) node.className = className;
-    return node;
-  }
+  const format = CaudalPage.format;
+  const el = CaudalPage.el;
   function row(cells, numeric) {
     const tr = document.createElement("tr");
     cells.forEach(function (cell, k) {
@@ -53,28 +44,12 @@
   }
 
   async function call(method, address, body) {
-    let response;
-    try {
-      response = await fetch(address, {
-        method: method,
-        credentials: "same-origin",
-        headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-    } catch (_error) {
-      alertBox(msg.networkError);
-      return { ok: false, status: 0, data: {} };
-    }
-    const data = await response.json().catch(function () { return {}; });
-    return { ok: response.ok, status: response.status, data: data };
+    const answer = await CaudalPage.request(method, address, body, { csrf: csrfToken });
+    if (answer.status === 0) alertBox(msg.networkError);
+    return answer;
   }
   function refused(answer) {
-    let text = answer.data.detail;
-    if (!text && answer.data && typeof answer.data === "object") {
-      const first = Object.keys(answer.data)[0];
-      if (first) text = first + ": " + [].concat(answer.data[first]).join(" ");
-    }
-    alertBox(text || format(msg.serverError, { status: answer.status }));
+    if (answer.status !== 0) alertBox(CaudalPage.refusalText(answer, msg.serverError));
   }
 
   // --- session ------------------------------------------------------------------------------

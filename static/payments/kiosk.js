@@ -11,34 +11,20 @@
   const $ = function (id) { return document.getElementById(id); };
   let reference = null;
 
-  function format(template, values) {
-    return template.replace(/%\((\w+)\)s/g, function (_m, key) {
-      return values[key] === undefined ? "" : String(values[key]);
-    }).replace(/%%/g, "%");
-  }
+  const format = CaudalPage.format;
   function alertBox(text) {
     $("kiosk-alert").hidden = !text;
     $("kiosk-alert-message").textContent = text || "";
   }
   async function call(address, body) {
-    let response;
-    try {
-      response = await fetch(address, {
-        method: "POST",
-        headers: { "Content-Type": "application/json" },
-        body: JSON.stringify(body),
-      });
-    } catch (_error) {
-      alertBox(msg.networkError);
-      return null;
-    }
-    const data = await response.json().catch(function () { return {}; });
-    if (!response.ok) {
-      alertBox(data.detail || format(msg.serverError, { status: response.status }));
+    const answer = await CaudalPage.request("POST", address, body);
+    if (!answer.ok) {
+      alertBox(answer.status === 0 ? msg.networkError
+        : CaudalPage.refusalText(answer, msg.serverError));
       return null;
     }
     alertBox(null);
-    return data;
+    return answer.data;
   }
   function draw(data) {
     reference = data.reference;
