@@ -20,11 +20,7 @@
     steel: "#e31a1c", asbestos_cement: "#ff7f00", concrete: "#999999", unknown: "#7a7a7a",
   };
 
-  function format(template, values) {
-    return template.replace(/%\((\w+)\)s/g, function (_m, key) {
-      return values[key] === undefined ? "" : String(values[key]);
-    });
-  }
+  const format = window.CaudalPage.format;  // static/js/page-common.js
 
   // --- Map and layers -------------------------------------------------------------------------
   const map = L.map(element, {

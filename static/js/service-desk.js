@@ -16,17 +16,9 @@
   let map = null;
   let markers = null;
 
-  function format(template, values) {
-    return template.replace(/%\((\w+)\)s/g, function (_m, key) {
-      return values[key] === undefined ? "" : String(values[key]);
-    }).replace(/%%/g, "%");
-  }
-  function el(tag, text, className) {
-    const node = document.createElement(tag);
-    if (text !== undefined && text !== null) node.textContent = String(text);
-    if (className) node.className = className;
-    return node;
-  }
+  const page = window.CaudalPage;  // static/js/page-common.js
+  const format = page.format;
+  const el = page.el;
   function url(name, values) {
     let address = config.urls[name];
     Object.keys(values || {}).forEach(function (key) {
@@ -46,27 +38,15 @@
   }
   function day(value) { return value ? String(value).slice(0, 10) : ""; }
 
+  // The answer's data, or null once the refusal (or the network failure) is shown.
   async function call(method, address, body) {
-    let response;
-    try {
-      response = await fetch(address, {
-        method: method,
-        credentials: "same-origin",
-        headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-    } catch (_error) {
-      alertBox(msg.networkError);
-      return null;
-    }
-    const data = await response.json().catch(function () { return {}; });
-    if (!response.ok) {
-      const detail = typeof data.detail === "string" ? data.detail : null;
-      alertBox(detail || format(msg.serverError, { status: response.status }));
+    const answer = await page.request(method, address, body, { csrf: csrfToken });
+    if (!answer.ok) {
+      alertBox(answer.status === 0 ? msg.networkError : page.refusalText(answer, msg.serverError));
       return null;
     }
     alertBox(null);
-    return data;
+    return answer.data;
   }
 
   // --- search --------------------------------------------------------------------------------
