@@ -28,7 +28,9 @@ payment reference, and pays through the card gateway):
 from __future__ import annotations
 
 import json
+import logging
 
+from django.db import DatabaseError
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -52,6 +54,8 @@ from core.api import domain_error_response, require_perms
 MONEY_OUT = {"max_digits": 16, "decimal_places": 2}
 ONLINE_METHODS = (Method.TRANSFER, Method.CREDIT_CARD, Method.DEBIT_CARD)
 CARD_METHODS = (Method.CREDIT_CARD, Method.DEBIT_CARD)
+
+logger = logging.getLogger(__name__)
 
 
 def _refused(error: PaymentError) -> Response:
@@ -678,6 +682,33 @@ class KioskLookupApi(APIView):
         return Response(kiosk_answer(bill))
 
 
+def _kiosk_refund(gateway, charge, amount, error: PaymentError | None) -> PaymentError | None:
+    """Refund a charge whose payment could not post. A refund the gateway does not take is
+    logged with everything needed to refund it by hand, and the customer is told to keep the
+    authorization: the card was charged and nothing was posted."""
+    try:
+        gateway.refund(charge_id=charge.charge_id, amount=amount)
+    except GatewayUnavailable as exc:
+        logger.error(
+            "kiosk: charge %s (authorization %s, %s MXN) not posted and NOT refunded: %s",
+            charge.charge_id,
+            charge.authorization,
+            amount,
+            exc,
+        )
+        return PaymentError(
+            "refund_failed",
+            _(
+                "The payment could not be posted and the card charge (authorization "
+                "%(authorization)s) could not be refunded automatically; keep this "
+                "authorization and ask at a cashier window for the refund."
+            )
+            % {"authorization": charge.authorization},
+            status=502,
+        )
+    return error
+
+
 class KioskPayApi(APIView):
     authentication_classes: list = []
     permission_classes = [AllowAny]
@@ -696,7 +727,12 @@ class KioskPayApi(APIView):
 
     @extend_schema(
         request=InputSerializer,
-        responses={201: OutputSerializer, 402: ErrorSerializer, 503: ErrorSerializer},
+        responses={
+            201: OutputSerializer,
+            402: ErrorSerializer,
+            502: ErrorSerializer,
+            503: ErrorSerializer,
+        },
     )
     def post(self, request):
         data = self.InputSerializer(data=request.data)
@@ -738,8 +774,12 @@ class KioskPayApi(APIView):
                 reference=f"{charge.charge_id}:{charge.authorization}",
             )
         except PaymentError as error:
-            gateway.refund(charge_id=charge.charge_id, amount=values["amount"])
-            return _refused(error)
+            return _refused(_kiosk_refund(gateway, charge, values["amount"], error))
+        except DatabaseError:
+            # The payment rolled back (a lost connection, a deadlock…) but the card was charged:
+            # give the money back before the server error answers.
+            _kiosk_refund(gateway, charge, values["amount"], None)
+            raise
         return Response(
             self.OutputSerializer(
                 {

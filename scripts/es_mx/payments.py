@@ -186,4 +186,10 @@ ES_MX = {
     "Print": "Imprimir",
     # Settlements (billing.models.Settlement)
     "debit due date": "vencimiento del cargo",
+    # kiosk: a charge that could not post nor be refunded
+    "The payment could not be posted and the card charge (authorization %(authorization)s) "
+    "could not be refunded automatically; keep this authorization and ask at a cashier "
+    "window for the refund.": "No se pudo aplicar el pago y el cargo a la tarjeta "
+    "(autorización %(authorization)s) no se pudo reembolsar automáticamente; conserve esta "
+    "autorización y solicite el reembolso en una caja.",
 }

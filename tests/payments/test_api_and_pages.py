@@ -5,9 +5,12 @@ from decimal import Decimal as D
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import DatabaseError
 from rest_framework.test import APIClient
 
-from billing.payments.gateways import TestCardGateway
+from billing.payments import services as payment_services
+from billing.payments.errors import PaymentError
+from billing.payments.gateways import GatewayUnavailable, TestCardGateway
 from billing.payments.models import Channel, Payment
 from core import roles
 from tests.payments.factories import billed_town, cashier
@@ -196,3 +199,56 @@ def test_the_receipt_page_shows_what_the_payment_paid(client, bills):
     assert page.status_code == 200
     assert b"25.00" in page.content
     assert f"bill {bill.pk}".encode() in page.content
+
+
+def _kiosk_pay(bill):
+    return APIClient().post(
+        f"{API}kiosk/pay/",
+        {
+            "reference": bill.payment_reference,
+            "amount": "30.00",
+            "method": "28",
+            "token": "tok_approved",
+        },
+        format="json",
+    )
+
+
+def test_a_kiosk_charge_whose_payment_fails_in_the_database_is_refunded(
+    bills, settings, monkeypatch
+):
+    [bill] = bills
+    settings.CAUDAL_CARD_GATEWAY = {"class": "test"}
+    TestCardGateway.reset()
+
+    def broken_post(**_kwargs):
+        raise DatabaseError("connection lost")
+
+    monkeypatch.setattr(payment_services, "payment_post", broken_post)
+    with pytest.raises(DatabaseError):
+        _kiosk_pay(bill)
+    [charge] = TestCardGateway.charges
+    assert TestCardGateway.refunds == [{"charge_id": charge["id"], "amount": D("30.00")}]
+    assert Payment.objects.count() == 0
+
+
+def test_a_kiosk_refund_the_gateway_refuses_tells_the_customer_what_to_keep(
+    bills, settings, monkeypatch
+):
+    [bill] = bills
+    settings.CAUDAL_CARD_GATEWAY = {"class": "test"}
+    TestCardGateway.reset()
+
+    def refused_post(**_kwargs):
+        raise PaymentError("bad_amount", "no")
+
+    def refund_down(self, *, charge_id, amount):
+        raise GatewayUnavailable("down")
+
+    monkeypatch.setattr(payment_services, "payment_post", refused_post)
+    monkeypatch.setattr(TestCardGateway, "refund", refund_down)
+    answer = _kiosk_pay(bill)
+    assert answer.status_code == 502
+    assert answer.json()["code"] == "refund_failed"
+    [charge] = TestCardGateway.charges
+    assert charge["id"][-6:].upper() in answer.json()["detail"]
