@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from django.db.models import Exists, OuterRef, Sum
+from django.db.models import Exists, F, OuterRef, Sum, Window
+from django.db.models.functions import RowNumber
 
 from billing.models import Bill, BillStatus, LedgerEntry
 from billing.settlement import free_credits, open_items
@@ -88,42 +89,49 @@ def recent_bills_and_payments(*, account_ids, limit: int = 6) -> tuple[dict, dic
     """The last ``limit`` bills and payments of each account, newest first, money as strings:
     ``({account_id: [bill…]}, {account_id: [payment…]})``. Payments are the ledger's payment
     credits, whatever window took them; a reversed one (a bounced cheque) says so. Meant for a
-    customer's few accounts (the 360° view), not for whole sets."""
+    customer's few accounts (the 360° view), not for whole sets; the database keeps only the
+    last ``limit`` rows of each account (a row number per account), not years of history."""
     ids = list(account_ids)
+
+    def newest_first(*order):
+        return Window(RowNumber(), partition_by=[F("account_id")], order_by=list(order))
+
     bills: dict[int, list] = {}
     for b in (
         Bill.objects.filter(account_id__in=ids)
         .select_related("period")
+        .annotate(rank=newest_first(F("period__starts_on").desc(), F("pk").desc()))
+        .filter(rank__lte=limit)
         .order_by("account_id", "-period__starts_on", "-pk")
     ):
-        bucket = bills.setdefault(b.account_id, [])
-        if len(bucket) < limit:
-            bucket.append(
-                {
-                    "id": b.pk,
-                    "period": b.period.code,
-                    "total": str(b.total),
-                    "due_date": b.due_date,
-                    "status": b.status,
-                    "reference": b.payment_reference,
-                }
-            )
+        bills.setdefault(b.account_id, []).append(
+            {
+                "id": b.pk,
+                "period": b.period.code,
+                "total": str(b.total),
+                "due_date": b.due_date,
+                "status": b.status,
+                "reference": b.payment_reference,
+            }
+        )
     payments: dict[int, list] = {}
     for e in (
         LedgerEntry.objects.filter(
             account_id__in=ids, document_type="payment", reversal_of__isnull=True
         )
-        .annotate(reversed=Exists(LedgerEntry.objects.filter(reversal_of=OuterRef("pk"))))
+        .annotate(
+            rank=newest_first(F("posted_at").desc(), F("pk").desc()),
+            reversed=Exists(LedgerEntry.objects.filter(reversal_of=OuterRef("pk"))),
+        )
+        .filter(rank__lte=limit)
         .order_by("account_id", "-posted_at", "-pk")
     ):
-        bucket = payments.setdefault(e.account_id, [])
-        if len(bucket) < limit:
-            bucket.append(
-                {
-                    "posted_at": e.posted_at,
-                    "amount": str(-e.amount),
-                    "payment": e.document_id,
-                    "reversed": e.reversed,
-                }
-            )
+        payments.setdefault(e.account_id, []).append(
+            {
+                "posted_at": e.posted_at,
+                "amount": str(-e.amount),
+                "payment": e.document_id,
+                "reversed": e.reversed,
+            }
+        )
     return bills, payments
