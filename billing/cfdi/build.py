@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.utils.translation import gettext as _
@@ -45,7 +45,6 @@ from satcfdi.create.cfd import cfdi40
 from billing.cfdi.errors import CfdiError
 from billing.cfdi.xsd import xsd_validate
 
-CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
 MEXICO_CENTRAL = ZoneInfo("America/Mexico_City")
 
@@ -81,10 +80,6 @@ DESCRIPTIONS = {
     "surcharge": "Recargos",
     "rounding": "Redondeo",
 }
-
-
-def money(value: Decimal) -> Decimal:
-    return value.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 def sat_datetime(moment: dt.datetime) -> dt.datetime:

@@ -8,9 +8,11 @@ bytes against the SAT XSDs, stamps it through the configured PAC (:mod:`billing.
 stores the stamped XML.
 
 The PAC is called inside the transaction, after every check and after the folio is taken: a
-refusal by the PAC rolls everything back (the folio too). If the database failed *after* a
-successful stamp, SAT would hold a CFDI we did not record; the PAC's ``status``/recovery is the
-way to reconcile it (not automated here).
+refusal by the PAC rolls everything back (the folio too). If the database fails *after* a
+successful stamp, SAT holds a CFDI we did not record: :func:`_stamp_and_store` logs its UUID and
+stamped XML (logger ``billing.cfdi.services``, level CRITICAL) and refuses with ``not_recorded``,
+which tells the clerk not to issue it again; recording or cancelling it is an administrator's
+task (not automated here).
 
 Folios: ``_folio_next`` bumps the serie's counter row with one ``INSERT … ON CONFLICT DO UPDATE
 … RETURNING``; the row lock it takes serializes issuers of the same serie until commit.
@@ -19,10 +21,12 @@ Folios: ``_folio_next`` bumps the serie's counter row with one ``INSERT … ON C
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import uuid
+from collections.abc import Callable
 from decimal import Decimal
 
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -43,7 +47,10 @@ from billing.cfdi.pac import CANCEL_REASONS, SAT_CANCELLED, SAT_REJECTED
 from billing.cfdi.receivers import receiver_of_customer
 from billing.models import Bill, BillStatus, Settlement
 from billing.payments.models import Payment, PaymentStatus
+from billing.pricing import money
 from gis_core.sql import fetchall
+
+logger = logging.getLogger(__name__)
 
 ZERO = Decimal("0.00")
 # pg_advisory_xact_lock(class, 0): one global invoice at a time (billing uses 8 and 9).
@@ -80,20 +87,53 @@ def _folio_next(serie: str) -> int:
         return cursor.fetchone()[0]
 
 
-def _stamp_and_store(*, config, built: build.Built, **fields) -> Cfdi:
+def _stamp_and_store(
+    *, config, built: build.Built, then: Callable[[Cfdi], object] | None = None, **fields
+) -> Cfdi:
+    """Stamp ``built`` at the PAC and record it (``fields``: the :class:`Cfdi`'s own), then
+    ``then(cfdi)`` writes the rows that hang from it (its related documents, its payments).
+
+    Once the PAC has stamped, the CFDI exists at SAT whatever happens here: if the database
+    refuses these writes, the stamp is logged (CRITICAL, UUID and XML) so an administrator can
+    record or cancel it, and ``not_recorded`` tells the clerk not to issue it again."""
     stamp = config.pac().stamp(built.xml)
-    return Cfdi.objects.create(
-        status=CfdiStatus.STAMPED,
-        uuid=uuid.UUID(stamp.uuid),
-        issuer_rfc=config.rfc,
-        subtotal=built.subtotal,
-        discount=built.discount,
-        tax=built.tax,
-        total=built.total,
-        xml=stamp.xml.decode("utf-8"),
-        stamped_at=stamp.stamped_at,
-        **fields,
-    )
+    xml = stamp.xml.decode("utf-8")
+    try:
+        with transaction.atomic():
+            cfdi = Cfdi.objects.create(
+                status=CfdiStatus.STAMPED,
+                uuid=uuid.UUID(stamp.uuid),
+                issuer_rfc=config.rfc,
+                subtotal=built.subtotal,
+                discount=built.discount,
+                tax=built.tax,
+                total=built.total,
+                xml=xml,
+                stamped_at=stamp.stamped_at,
+                **fields,
+            )
+            if then is not None:
+                then(cfdi)
+    except DatabaseError as exc:
+        logger.critical(
+            "CFDI %s (serie %s, folio %s) stamped by the PAC but not recorded: %s\n%s",
+            stamp.uuid,
+            fields.get("serie"),
+            fields.get("folio"),
+            exc,
+            xml,
+        )
+        raise CfdiError(
+            "not_recorded",
+            _(
+                "SAT stamped the CFDI %(uuid)s (serie %(serie)s, folio %(folio)s) but Caudal could "
+                "not record it. Do not issue it again: give this UUID to the system "
+                "administrator, who will record or cancel it."
+            )
+            % {"uuid": stamp.uuid, "serie": fields.get("serie"), "folio": fields.get("folio")},
+            status=500,
+        ) from exc
+    return cfdi
 
 
 def _receiver_fields(receiver: build.Receiver) -> dict:
@@ -116,25 +156,25 @@ def _live_settlements():
     )
 
 
-def bill_paid_by_payments(bill_id: int) -> Decimal:
-    """What payments (credit entries of document type "payment") settled of the bill."""
+def _bill_settled_by_payments(bill_id: int):
+    """The live settlements of the bill's debits by payments (credit entries of document type
+    "payment")."""
     return _live_settlements().filter(
-        debit__document_type="bill",
-        debit__document_id=bill_id,
-        credit__document_type="payment",
-    ).aggregate(total=Sum("amount"))["total"] or Decimal("0.00")
+        debit__document_type="bill", debit__document_id=bill_id, credit__document_type="payment"
+    )
+
+
+def bill_paid_by_payments(bill_id: int) -> Decimal:
+    """What payments settled of the bill."""
+    paid = _bill_settled_by_payments(bill_id).aggregate(total=Sum("amount"))["total"]
+    return paid or Decimal("0.00")
 
 
 def _main_payment_form(bill_id: int) -> str:
     """The SAT form of the payment that paid most of the bill (SAT: with several forms, the
     form of the largest amount). ``99`` when it cannot be known."""
     rows = list(
-        _live_settlements()
-        .filter(
-            debit__document_type="bill",
-            debit__document_id=bill_id,
-            credit__document_type="payment",
-        )
+        _bill_settled_by_payments(bill_id)
         .values("credit_id")
         .annotate(paid=Sum("amount"))
         .order_by("-paid", "credit_id")[:1]
@@ -164,7 +204,7 @@ def invoice_bill(*, bill: Bill, receiver: dict | None = None, user) -> Cfdi:
 
     Raises ``not_configured``, ``not_issued`` / ``already_invoiced`` / ``paid_invoiced`` /
     ``in_global_invoice`` (409), ``invalid_receiver``,
-    ``negative_bill``, ``invalid_xml``, ``pac_error``."""
+    ``negative_bill``, ``invalid_xml``, ``pac_error``, ``not_recorded`` (500)."""
     config = issuer_config()
     signer = config.signer()
     with transaction.atomic():
@@ -203,11 +243,10 @@ def invoice_bill(*, bill: Bill, receiver: dict | None = None, user) -> Cfdi:
             )
             for line in bill.lines.order_by("seq")
         ]
-        pays_vat = bill.tariff.vat if bill.tariff_id else bill.tax != 0
         concepts = build.bill_concepts(
             lines,
             vat_rate=bill.run.tariff_set.vat_rate,
-            pays_vat=pays_vat,
+            pays_vat=_pays_vat(bill),
             # The CFDI's text is the fiscal document's, in Spanish whatever the user's language.
             account_label=f"cuenta {bill.account.number}",
         )
@@ -257,13 +296,7 @@ def _refuse_if_invoiced_through_payments(bill: Bill) -> None:
     """A bill whose payment was invoiced (an invoice of the payment, or a global invoice) is
     not invoiced again: the global invoice must first be cancelled (reason 04) and reissued
     without that payment; an invoiced payment already covers the bill."""
-    credits = (
-        _live_settlements()
-        .filter(
-            debit__document_type="bill", debit__document_id=bill.pk, credit__document_type="payment"
-        )
-        .values("credit_id")
-    )
+    credits = _bill_settled_by_payments(bill.pk).values("credit_id")
     if _active(
         Cfdi.objects.filter(kind=CfdiKind.PAYMENT_INVOICE, payment__ledger_entry_id__in=credits)
     ).exists():
@@ -440,7 +473,8 @@ def payment_complement(*, payment, user) -> Cfdi:
     Totales). The receiver is the invoices' receiver.
 
     Raises ``no_ppd_invoice`` (the payment paid no PPD invoice), ``payment_reversed`` /
-    ``already_complemented`` (409), ``mixed_receivers``, ``not_configured``, ``pac_error``."""
+    ``already_complemented`` (409), ``mixed_receivers``, ``not_configured``, ``pac_error``,
+    ``not_recorded`` (500)."""
     config = issuer_config()
     signer = config.signer()
     with transaction.atomic():
@@ -518,9 +552,20 @@ def payment_complement(*, payment, user) -> Cfdi:
             issued_at=timezone.now(),
             signer=signer,
         )
-        cfdi = _stamp_and_store(
+        return _stamp_and_store(
             config=config,
             built=built,
+            then=lambda cfdi: CfdiRelatedDocument.objects.bulk_create(
+                CfdiRelatedDocument(
+                    cfdi=cfdi,
+                    invoice=invoice,
+                    installment=installment,
+                    previous_balance=balance,
+                    amount_paid=amount,
+                    balance_after=balance - amount,
+                )
+                for invoice, installment, balance, amount in related
+            ),
             kind=CfdiKind.PAYMENT,
             serie=serie,
             folio=folio,
@@ -528,24 +573,18 @@ def payment_complement(*, payment, user) -> Cfdi:
             created_by=user,
             **_receiver_fields(to),
         )
-        CfdiRelatedDocument.objects.bulk_create(
-            CfdiRelatedDocument(
-                cfdi=cfdi,
-                invoice=invoice,
-                installment=installment,
-                previous_balance=balance,
-                amount_paid=amount,
-                balance_after=balance - amount,
-            )
-            for invoice, installment, balance, amount in related
-        )
-        return cfdi
+
+
+def _pays_vat(bill: Bill) -> bool:
+    """Whether the bill's lines carry IVA (its tariff says; a bill without one, by its tax).
+    ``_GLOBAL_ITEMS_SQL`` says the same in SQL."""
+    return bill.tariff.vat if bill.tariff_id else bill.tax != 0
 
 
 def _bill_tax_shape(bill: Bill) -> dict:
     """A bill's amounts by IVA rate: rate → (net of its lines, their tax); ``None`` holds the
     lines not subject to tax (see :func:`billing.cfdi.build.bill_concepts`)."""
-    pays_vat = bill.tariff.vat if bill.tariff_id else bill.tax != 0
+    pays_vat = _pays_vat(bill)
     shape: dict = {}
     for line in bill.lines.all():
         rate = (bill.run.tariff_set.vat_rate if line.tax != 0 else None) if pays_vat else ZERO
@@ -554,18 +593,15 @@ def _bill_tax_shape(bill: Bill) -> dict:
     return shape
 
 
-def _paid_taxes(bills: dict[int, Decimal]) -> dict:
-    """The IVA in what was paid of each bill (bill id → paid), in the bill's proportions:
-    rate → (base, tax), rounded to the cent."""
-    taxes: dict = {}
-    for bill in Bill.objects.filter(pk__in=bills).select_related("tariff", "run__tariff_set"):
-        share = bills[bill.pk] / bill.total
-        for rate, (net, tax) in _bill_tax_shape(bill).items():
-            if rate is None:
-                continue
-            base_sum, tax_sum = taxes.get(rate, (ZERO, ZERO))
-            taxes[rate] = (base_sum + build.money(net * share), tax_sum + build.money(tax * share))
-    return taxes
+def _paid_taxes(bill: Bill, paid: Decimal) -> dict:
+    """The IVA in ``paid`` of ``bill``, in the bill's proportions: rate → (base, tax), rounded
+    to the cent."""
+    share = paid / bill.total
+    return {
+        rate: (money(net * share), money(tax * share))
+        for rate, (net, tax) in _bill_tax_shape(bill).items()
+        if rate is not None
+    }
 
 
 def _in_active_global(payment_ids) -> set[int]:
@@ -584,7 +620,7 @@ def invoice_payment(*, payment, receiver: dict | None = None, user) -> Cfdi:
 
     Raises ``payment_reversed`` / ``already_invoiced`` / ``in_global_invoice`` (409),
     ``bill_already_invoiced``, ``nothing_to_invoice``, ``invalid_receiver``,
-    ``not_configured``, ``pac_error``."""
+    ``not_configured``, ``pac_error``, ``not_recorded`` (500)."""
     config = issuer_config()
     signer = config.signer()
     with transaction.atomic():
@@ -616,14 +652,17 @@ def invoice_payment(*, payment, receiver: dict | None = None, user) -> Cfdi:
                 "nothing_to_invoice", _("This payment paid no bill; there is nothing to invoice.")
             )
         to = receiver_of_customer(payment.account.customer, receiver)
-        bills = Bill.objects.in_bulk(list(paid))
+        bills = (
+            Bill.objects.select_related("tariff", "run__tariff_set")
+            .prefetch_related("lines")
+            .in_bulk(list(paid))
+        )
         concepts = []
         for bill_id, amount in paid.items():
-            taxes = _paid_taxes({bill_id: amount})
             concepts.append(
                 build.paid_concept(
                     amount=amount,
-                    taxes=taxes,
+                    taxes=_paid_taxes(bills[bill_id], amount),
                     clave=build.PROD_WATER,
                     unit=build.UNIT_SERVICE,
                     description=(
@@ -671,7 +710,8 @@ def global_invoice(
     out; credit not applied to a bill (an advance) is not included.
 
     Raises ``invalid_period``, ``period_not_over``, ``global_exists`` (409, an active global
-    invoice of the period), ``empty_period``, ``not_configured``, ``pac_error``."""
+    invoice of the period), ``empty_period``, ``not_configured``, ``pac_error``,
+    ``not_recorded`` (500)."""
     start, end = _global_period(periodicity, year, month, day)
     config = issuer_config()
     signer = config.signer()
@@ -720,9 +760,13 @@ def global_invoice(
             signer=signer,
             global_period=(periodicity, f"{start.month:02d}", start.year),
         )
-        cfdi = _stamp_and_store(
+        return _stamp_and_store(
             config=config,
             built=built,
+            then=lambda cfdi: CfdiGlobalPayment.objects.bulk_create(
+                CfdiGlobalPayment(cfdi=cfdi, payment_id=item.payment_id, amount=item.amount)
+                for item in items
+            ),
             kind=CfdiKind.GLOBAL,
             serie=serie,
             folio=folio,
@@ -734,11 +778,6 @@ def global_invoice(
             created_by=user,
             **_receiver_fields(public),
         )
-        CfdiGlobalPayment.objects.bulk_create(
-            CfdiGlobalPayment(cfdi=cfdi, payment_id=item.payment_id, amount=item.amount)
-            for item in items
-        )
-        return cfdi
 
 
 # SQL: what each payment received in [start, end) paid of bills that have no active invoice of

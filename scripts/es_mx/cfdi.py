@@ -87,6 +87,7 @@ ES_MX = {
     "The bill's discounts exceed its charges; a CFDI cannot carry a negative amount. Correct the bill or issue a credit note instead.": "Los descuentos del recibo superan sus cargos; un CFDI no puede llevar importes negativos. Corrija el recibo o emita una nota de crédito.",
     "A discount of the bill leaves no taxable base for one of its concepts.": "Un descuento del recibo deja sin base gravable a uno de sus conceptos.",
     # services
+    "SAT stamped the CFDI %(uuid)s (serie %(serie)s, folio %(folio)s) but Caudal could not record it. Do not issue it again: give this UUID to the system administrator, who will record or cancel it.": "El SAT timbró el CFDI %(uuid)s (serie %(serie)s, folio %(folio)s), pero Caudal no pudo registrarlo. No lo emita de nuevo: entregue este UUID al administrador del sistema, quien lo registrará o cancelará.",
     "Only an issued bill with an amount to pay can be invoiced.": "Solo se factura un recibo emitido con importe a pagar.",
     "This bill already has a CFDI; cancel it first to issue another.": "Este recibo ya tiene CFDI; cancélelo antes de emitir otro.",
     "The CFDI's totals do not match the bill's; nothing was issued.": "Los totales del CFDI no coinciden con los del recibo; no se emitió nada.",

@@ -1,12 +1,13 @@
 """Invoice of a bill: receiver defaults from the customer, conceptos from the bill's lines,
 totals to the cent, PUE/PPD from the ledger, folios, XSD-valid stamped XML."""
 
+import logging
 import threading
 import uuid
 from decimal import Decimal as D
 
 import pytest
-from django.db import connection
+from django.db import IntegrityError, connection
 from lxml import etree
 
 from billing.cfdi import services
@@ -134,6 +135,31 @@ def test_not_configured_is_refused_before_anything_is_written(settings, user):
         services.invoice_bill(bill=bill, user=user)
     assert refused.value.code == "not_configured"
     assert "CAUDAL_CFDI" in refused.value.message
+    assert not Cfdi.objects.exists()
+
+
+def test_stamp_the_database_refuses_is_logged_and_the_clerk_told_not_to_reissue(
+    cfdi_settings, user, monkeypatch, caplog
+):
+    (bill,) = billed({"m3": 10, "customer": invoice_customer()})
+
+    def refuse(**fields):
+        raise IntegrityError("the database is gone")
+
+    monkeypatch.setattr(Cfdi.objects, "create", refuse)
+    with (
+        caplog.at_level(logging.CRITICAL, logger="billing.cfdi.services"),
+        pytest.raises(CfdiError) as refused,
+    ):
+        services.invoice_bill(bill=bill, user=user)
+    assert (refused.value.code, refused.value.status) == ("not_recorded", 500)
+    (record,) = [r for r in caplog.records if r.name == "billing.cfdi.services"]
+    stamped = etree.fromstring(record.getMessage().split("\n", 1)[1].encode())
+    tfd = stamped.find("cfdi:Complemento/tfd:TimbreFiscalDigital", NS)
+    # The clerk's message and the log name the same UUID: the administrator can find it.
+    assert tfd.get("UUID") in refused.value.message
+    assert "(serie A, folio 1)" in refused.value.message
+    monkeypatch.undo()
     assert not Cfdi.objects.exists()
 
 
