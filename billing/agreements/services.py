@@ -76,7 +76,7 @@ from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -258,37 +258,28 @@ def adjustment_approve(*, adjustment: Adjustment, user, note: str = "") -> Adjus
         "id": adjustment.pk,
         "reason": adjustment.reason.display_label,
     }
-    if adjustment.kind == AdjustmentKind.CREDIT:
-        entry = ledger_post(
-            account=adjustment.account_id,
-            document_type=DOC_ADJUSTMENT,
-            document_id=adjustment.pk,
-            concept=LedgerConcept.ADJUSTMENT,
-            amount=-adjustment.amount,
-            note=label[:200],
-            posted_at=now,
+    credit = adjustment.kind == AdjustmentKind.CREDIT
+    # A credit has no due date; a debit note falls due some days after the approval.
+    due = None if credit else timezone.localdate(now) + dt.timedelta(days=debit_note_due_days())
+    entry = ledger_post(
+        account=adjustment.account_id,
+        document_type=DOC_ADJUSTMENT,
+        document_id=adjustment.pk,
+        concept=LedgerConcept.ADJUSTMENT,
+        amount=-adjustment.amount if credit else adjustment.amount,
+        note=label[:200],
+        posted_at=now,
+        due_date=due,
+    )
+    if credit and adjustment.bill_id is not None:
+        debits = LedgerEntry.objects.filter(
+            account_id=adjustment.account_id,
+            document_type="bill",
+            document_id=adjustment.bill_id,
+            amount__gt=0,
         )
-        if adjustment.bill_id is not None:
-            debits = LedgerEntry.objects.filter(
-                account_id=adjustment.account_id,
-                document_type="bill",
-                document_id=adjustment.bill_id,
-                amount__gt=0,
-            )
-            settlement.settle_credit(credit=entry, debits=list(debits))
-        else:
-            settlement.settle_account(account=adjustment.account_id)
+        settlement.settle_credit(credit=entry, debits=list(debits))
     else:
-        entry = ledger_post(
-            account=adjustment.account_id,
-            document_type=DOC_ADJUSTMENT,
-            document_id=adjustment.pk,
-            concept=LedgerConcept.ADJUSTMENT,
-            amount=adjustment.amount,
-            note=label[:200],
-            posted_at=now,
-            due_date=timezone.localdate(now) + dt.timedelta(days=debit_note_due_days()),
-        )
         settlement.settle_account(account=adjustment.account_id)
     adjustment.status = AdjustmentStatus.APPROVED
     adjustment.decided_by = user
@@ -619,14 +610,15 @@ def _current_locked(agreement: Agreement) -> Agreement:
 def _paid_by_payments(entry_ids: list[int], transfer_id: int) -> dict[int, Decimal]:
     """What credits other than the agreement's own transfer paid of each entry (live
     settlements only): interest the transfer paid (netting) was not paid by the customer."""
-    paid: dict[int, Decimal] = {}
-    for s in (
+    rows = (
         Settlement.objects.filter(debit_id__in=entry_ids)
         .exclude(credit_id=transfer_id)
         .exclude(credit__reversed_by__isnull=False)
-    ):
-        paid[s.debit_id] = paid.get(s.debit_id, ZERO) + s.amount
-    return paid
+        .values("debit_id")
+        .annotate(paid=Sum("amount"))
+        .order_by()
+    )
+    return {row["debit_id"]: row["paid"] for row in rows}
 
 
 def _unwind(agreement: Agreement, *, status: str, user, reason: str) -> Agreement:
