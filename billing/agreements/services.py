@@ -94,7 +94,6 @@ from billing.agreements.models import (
 )
 from billing.models import Bill, BillStatus, LedgerConcept, LedgerEntry, Settlement
 from billing.services import ledger_post, ledger_reverse
-from cadastre.models import AccountStatus, ServiceAccount
 from gis_core.sql import fetchall
 
 CENT = Decimal("0.01")
@@ -576,14 +575,11 @@ def agreement_sign(
     agreement.transfer_entry = transfer
     agreement.save(update_fields=["transfer_entry"])
     settlement.settle_account(account=account_id)
-    if ServiceAccount.objects.filter(
-        pk=account_id, status__in=(AccountStatus.SUSPENDED, AccountStatus.CUT)
-    ).exists():
-        # A current agreement earns a suspended account its reconnection (collections orders
-        # it once, in a worker after this commits).
-        from billing.collection.services import collection_on_payment_later
+    # A current agreement ends a standing cut: collections cancels the order not yet carried
+    # out or orders the reconnection, once, in a worker after this commits.
+    from billing.collection.services import collection_on_payment_later
 
-        collection_on_payment_later(account=account_id)
+    collection_on_payment_later(account=account_id)
     return agreement
 
 

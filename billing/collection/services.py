@@ -454,13 +454,21 @@ def collection_on_payment(
     return made
 
 
-def collection_on_payment_later(*, account) -> None:
+def collection_on_payment_later(*, account) -> bool:
     """Run :func:`collection_on_payment` in a worker once the caller's transaction commits
-    (for the payment services: the payment must be visible first)."""
+    (for the payment and agreement services: the payment must be visible first), when the
+    account has a standing cut — a suspension order not yet carried out (paid before the crew
+    goes: cancel it today, not at night) or a service cut. Costs one index probe; an account
+    with no cut queues nothing. Returns whether it queued."""
     from billing.collection.tasks import collection_on_payment_task
 
     account_id = getattr(account, "pk", account)
-    transaction.on_commit(lambda: collection_on_payment_task.delay(account_id))
+    standing = CollectionAction.objects.filter(
+        account_id=account_id, kind__in=CUT_KINDS, status__in=OPEN_ACTION_STATUSES
+    ).exists()
+    if standing:
+        transaction.on_commit(lambda: collection_on_payment_task.delay(account_id))
+    return standing
 
 
 # --- the field work done ------------------------------------------------------------------------

@@ -35,7 +35,6 @@ from billing.payments.models import (
     PaymentStatus,
     SessionStatus,
 )
-from cadastre.models import AccountStatus, ServiceAccount
 from gis_core.sql import fetchone
 
 __all__ = [
@@ -191,14 +190,11 @@ def payment_post(
             ) from None
         raise
     settlement.settle_account(account=account_id)
-    if ServiceAccount.objects.filter(
-        pk=account_id, status__in=(AccountStatus.SUSPENDED, AccountStatus.CUT)
-    ).exists():
-        # Paid up (or now in an agreement)? Collections orders the reconnection, once, in a
-        # worker after this commits.
-        from billing.collection.services import collection_on_payment_later
+    # A standing cut (an order not yet carried out, or a service cut)? Collections cancels it
+    # or orders the reconnection, once, in a worker after this commits.
+    from billing.collection.services import collection_on_payment_later
 
-        collection_on_payment_later(account=account_id)
+    collection_on_payment_later(account=account_id)
     return payment
 
 

@@ -370,3 +370,20 @@ def test_a_ledger_entry_reversal_reopens_and_evaluation_acts(account):
     billing_services.ledger_reverse(entry=payment)
     evaluate(d(1, 21), account)
     assert [k for k, _s, _d in actions(account)] == ["reminder", "reminder"]
+
+
+def test_a_payment_queues_collections_only_for_an_account_with_a_standing_cut(
+    account, place, django_capture_on_commit_callbacks
+):
+    """An active account whose suspension order is issued but not carried out gets its order
+    cancelled after the payment commits (not at night, when a crew may already have cut a
+    paid account); an account with no cut queues nothing."""
+    for day in (d(1, 16), d(2, 16), d(3, 16)):
+        evaluate(day, account)
+    cut = CollectionAction.objects.get(account=account, kind="suspension")
+    assert cut.status == ActionStatus.ISSUED and account.status == "active"
+    other = add_account(place, m3=10)
+    with django_capture_on_commit_callbacks() as queued:
+        assert services.collection_on_payment_later(account=account) is True
+        assert services.collection_on_payment_later(account=other) is False
+    assert len(queued) == 1
