@@ -7,6 +7,10 @@ from core import views as core_views
 from network import views as network_views
 
 urlpatterns = [
+    # Tiles first: the map asks for dozens per pan, and URL resolution walks this list in order.
+    path("tiles/heat/", include("tiles.heat_urls")),
+    path("tiles/ortho/", include("tiles.raster_urls")),
+    path("tiles/", include("tiles.urls")),
     path("", core_views.landing, name="landing"),
     path("login/", core_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
@@ -38,9 +42,6 @@ urlpatterns = [
     path("map/", include("gis_core.map_urls")),
     path("api/map/", include("gis_core.map_api_urls")),
     path("ogc/", include("gis_core.ogc_urls")),
-    path("tiles/heat/", include("tiles.heat_urls")),
-    path("tiles/ortho/", include("tiles.raster_urls")),
-    path("tiles/", include("tiles.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]

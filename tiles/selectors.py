@@ -103,6 +103,25 @@ def tile_access_read(
     return generations, (frozenset(permissions) if user_id is not None else None)
 
 
+def tile_session_access_read(
+    *, tables: tuple[str, ...], user_id, permission: str | None
+) -> tuple[tuple[int, ...], str | None, bool, bool]:
+    """The generations of ``tables`` and, for ``user_id``, the password hash, ``is_active`` and
+    whether the user holds ``permission`` (own, by group or as superuser; None: any user), in
+    one round trip (``tiles_session_access``, migration tiles 0003). The password hash is None
+    when there is no such user."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT generations, password, is_active, allowed "
+            "FROM tiles_session_access(%s, %s, %s)",
+            [list(tables), user_id, permission],
+        )
+        found, password, is_active, allowed = cursor.fetchone()
+    found = found or {}
+    generations = tuple(found.get(table, 0) for table in tables)
+    return generations, password, bool(is_active), bool(allowed)
+
+
 @lru_cache(maxsize=256)
 def source_columns(source: str) -> frozenset[str]:
     """The columns a layer source yields (read once per process from an empty result).

@@ -11,8 +11,14 @@ expire. The generations are read *before* the tile: under READ COMMITTED a commi
 can only make the stored tile newer than its key, never older, so no stale tile outlives the
 next request.
 
-A cached tile costs one database query (the generations, with the user's permissions for the
-permission check) and one cache read. The tile is the same for every user who may see the
+A cached tile costs one database query (the generations, with what the permission check needs)
+and one cache read besides the session's. For a session signed in through ``ModelBackend`` the
+view does not load the user at all: one call reads the generations, the user's password hash
+(to verify the session as ``django.contrib.auth.get_user`` does), ``is_active`` and whether the
+user holds the layer's permission (:func:`_session_access`). Anything else — another backend,
+a session whose hash does not verify with the current secret, an inactive or deleted user —
+takes Django's own path through ``request.user``, which also handles rotated secrets and
+flushes bad sessions. The tile is the same for every user who may see the
 layer (permissions are per layer, checked before the cache is touched), so one entry serves
 them all. The ETag is a hash of the bytes (a strong validator), stored beside them.
 """
@@ -23,8 +29,11 @@ import hashlib
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
 from django.core.cache import cache
+from django.core.exceptions import ValidationError
 from django.db import connection
+from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext as _
 
 from core.errors import DomainError
@@ -152,19 +161,64 @@ def _cache_key(
     )
 
 
+MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
+
+
+def _session_access(session, layer: Layer) -> tuple[tuple[int, ...], bool] | None:
+    """(generations, allowed) for the user signed in to ``session``, in one query, or None when
+    this shortcut does not apply and the caller must authenticate through ``request.user``.
+
+    It applies only where it decides exactly as Django would: ``ModelBackend`` is the only
+    backend and signed this session in, the session's hash equals the hash of the user's
+    current password under the current SECRET_KEY, and the user is active. ``allowed`` is
+    ``ModelBackend.has_perm`` for an active user: superuser, or the permission held directly
+    or through a group.
+    """
+    if list(settings.AUTHENTICATION_BACKENDS) != [MODEL_BACKEND]:
+        return None
+    try:
+        user_id = get_user_model()._meta.pk.to_python(session[SESSION_KEY])
+        backend = session[BACKEND_SESSION_KEY]
+    except (KeyError, ValidationError):
+        return None
+    session_hash = session.get(HASH_SESSION_KEY)
+    if backend != MODEL_BACKEND or not session_hash:
+        return None
+    generations, password, is_active, allowed = selectors.tile_session_access_read(
+        tables=layer.tables, user_id=user_id, permission=layer.permission
+    )
+    if password is None or not is_active:
+        return None
+    # The hash as the user model computes it (AbstractBaseUser: an HMAC of the password hash).
+    probe = get_user_model()(pk=user_id, password=password)
+    if not constant_time_compare(session_hash, probe.get_session_auth_hash()):
+        return None
+    return generations, allowed
+
+
 def vector_tile_for_user(
-    *, user, layer_name: str, z: int, x: int, y: int, params
+    *, user, layer_name: str, z: int, x: int, y: int, params, session=None
 ) -> VectorTile | None:
     """What ``GET /tiles/<layer>/<z>/<x>/<y>.mvt`` answers: the tile if ``user`` may see the
     layer, the address is valid and the filters in ``params`` (a QueryDict) are declared.
+
+    ``user`` may be the request's lazy user: with the request's ``session``, a session signed
+    in through ``ModelBackend`` is checked without loading it (:func:`_session_access`).
 
     Returns None outside the layer's zoom range. Raises ``TileError``: not_authenticated and
     forbidden (403, checked before any input, so refusals reveal nothing), unknown_layer (404),
     invalid_zoom, invalid_tile and the filter codes (400).
     """
+    layer = registry.get(layer_name)
+    access = _session_access(session, layer) if session is not None and layer else None
+    if access is not None:
+        generations, allowed = access
+        if not allowed:
+            raise _forbidden(layer)
+        filters = tile_filters_clean(layer=layer, params=params)
+        return vector_tile_get(layer=layer, z=z, x=x, y=y, filters=filters, generations=generations)
     if not user.is_authenticated:
         raise TileError("not_authenticated", _("Sign in to see map layers."), status=403)
-    layer = registry.get(layer_name)
     if layer is None:
         raise TileError(
             "unknown_layer",
@@ -186,14 +240,17 @@ def vector_tile_for_user(
     if permissions is not None:
         user._perm_cache = set(permissions)
     if not layer.visible_to(user):
-        raise TileError(
-            "forbidden",
-            _("Your role does not allow you to see the layer “%(layer)s”.")
-            % {"layer": layer.label},
-            status=403,
-        )
+        raise _forbidden(layer)
     filters = tile_filters_clean(layer=layer, params=params)
     return vector_tile_get(layer=layer, z=z, x=x, y=y, filters=filters, generations=generations)
+
+
+def _forbidden(layer: Layer) -> TileError:
+    return TileError(
+        "forbidden",
+        _("Your role does not allow you to see the layer “%(layer)s”.") % {"layer": layer.label},
+        status=403,
+    )
 
 
 def vector_tile_get(

@@ -38,7 +38,13 @@ def _matches(if_none_match: str, etag: str) -> bool:
 def vector_tile(request, layer: str, z: int, x: int, y: int):
     try:
         tile = vector_tile_for_user(
-            user=request.user, layer_name=layer, z=z, x=x, y=y, params=request.GET
+            user=request.user,
+            session=getattr(request, "session", None),  # None: no session middleware
+            layer_name=layer,
+            z=z,
+            x=x,
+            y=y,
+            params=request.GET,
         )
     except TileError as error:
         return _error(error)

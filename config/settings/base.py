@@ -67,7 +67,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # After authentication: every write of a request is attributed to its user in history.
-    "pghistory.middleware.HistoryMiddleware",
+    "core.middleware.HistoryMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -98,7 +98,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_URL = env("REDIS_URL", default=LOCAL_REDIS_URL)
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "core.cache.PooledRedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": env("CAUDAL_CACHE_PREFIX", default="caudal"),
     }

@@ -14,7 +14,7 @@ DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", 60)
 REDIS_URL = env("REDIS_URL")
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "core.cache.PooledRedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": "caudal",
     }

@@ -5,6 +5,7 @@ import math
 
 import mapbox_vector_tile
 import pytest
+from django.contrib.auth import BACKEND_SESSION_KEY
 from django.contrib.auth.models import Permission
 from django.db import connection
 from django.http import QueryDict
@@ -355,6 +356,38 @@ def test_an_inactive_user_with_a_role_is_refused(place):
     with pytest.raises(TileError) as refused:
         vector_tile_for_user(user=user, layer_name="parcels", z=z, x=x, y=y, params=QueryDict())
     assert refused.value.status == 403
+
+
+def test_a_session_from_before_a_password_change_gets_no_tile(client, place):
+    user = UserFactory(username="cambia_clave", roles=[roles.METER_READER])
+    client.force_login(user)
+    url = tile_url("parcels", *place.tile())
+    assert client.get(url).status_code == 200
+    user.set_password("otra-clave-larga-2026")
+    user.save()
+    response = client.get(url)
+    assert response.status_code == 403
+    assert response.json()["code"] == "not_authenticated"
+
+
+def test_a_user_made_inactive_is_refused_at_the_next_request(client, place):
+    user = UserFactory(username="se_va", roles=[roles.METER_READER])
+    client.force_login(user)
+    url = tile_url("parcels", *place.tile())
+    assert client.get(url).status_code == 200
+    user.is_active = False
+    user.save()
+    assert client.get(url).status_code == 403
+
+
+def test_a_session_naming_a_backend_not_configured_gets_no_tile(client, place):
+    client.force_login(UserFactory(username="otra_puerta", roles=[roles.METER_READER]))
+    session = client.session
+    session[BACKEND_SESSION_KEY] = "somewhere.else.Backend"
+    session.save()
+    response = client.get(tile_url("parcels", *place.tile()))
+    assert response.status_code == 403
+    assert response.json()["code"] == "not_authenticated"
 
 
 def test_a_superuser_sees_every_layer(client, place):
