@@ -125,10 +125,12 @@ class Parcel(models.Model):
     block = models.ForeignKey(
         Block, on_delete=models.PROTECT, related_name="parcels", verbose_name=_("block")
     )
+    # Unique through Meta.constraints, not unique=True: that would add a second, LIKE-only
+    # index (varchar_pattern_ops) nobody queries; key search uses the normalised prefix and
+    # trigram indexes (migration cadastre 0005).
     cadastral_key = models.CharField(
         _("cadastral key"),
         max_length=32,
-        unique=True,
         validators=[
             RegexValidator(
                 CADASTRAL_KEY_PATTERN, _("Use the form LLLL-MMM-PPP (locality, block, parcel).")
@@ -140,7 +142,6 @@ class Parcel(models.Model):
         max_length=10,
         choices=ParcelStatus.choices,
         db_default=ParcelStatus.ACTIVE,
-        db_index=True,
     )
     built_area_m2 = models.DecimalField(
         _("built area (m²)"),
@@ -155,7 +156,6 @@ class Parcel(models.Model):
         max_length=12,
         choices=LandUse.choices,
         default=LandUse.RESIDENTIAL,
-        db_index=True,
     )
     address = models.CharField(_("address"), max_length=200, blank=True)
     geom = models.PolygonField(_("outline"), srid=SRID)
@@ -169,7 +169,10 @@ class Parcel(models.Model):
     class Meta:
         verbose_name = _("parcel")
         verbose_name_plural = _("parcels")
+        # No index on status or land use: a handful of values over a million rows, read
+        # together with a place (tiles, reports) where the spatial index decides.
         constraints = [
+            models.UniqueConstraint(fields=["cadastral_key"], name="parcel_cadastral_key_unique"),
             models.CheckConstraint(condition=Q(geom__isvalid=True), name="parcel_geom_valid"),
             models.CheckConstraint(
                 condition=Q(cadastral_key__regex=CADASTRAL_KEY_PATTERN),
