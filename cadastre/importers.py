@@ -11,7 +11,9 @@ How an import runs (:func:`layer_import`):
    locality of a block; parcel and customer of an account). Set-based checks then list every
    rejected feature with its source FID, its key and the reason (``ST_IsValidReason`` for
    invalid geometries). If anything is rejected nothing is written; otherwise one
-   ``INSERT … SELECT`` writes the rows (history triggers record them).
+   ``INSERT … SELECT`` writes the rows and their history snapshots; a file at least as large
+   as the table it fills builds that table's indexes once, after the write
+   (:mod:`gis_core.io.bulk`).
 4. The staging table is dropped whatever happened.
 
 Existing rows (``mode``): ``create`` (the default) rejects a feature whose key already exists;
@@ -33,7 +35,6 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import pghistory
-import pgtrigger
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils.translation import gettext as _
@@ -51,7 +52,9 @@ from cadastre.models import (
     StreetSegment,
     UseType,
 )
+from core.history import history_paused
 from gis_core.io import LayerIOError
+from gis_core.io.bulk import bulk_write
 from gis_core.io.staging import (
     drop_staging,
     load_to_staging,
@@ -536,15 +539,20 @@ def _reason(code: str, detail, spec: LayerSpec) -> str:
     }
 
 
-def _insert_with_history(cur, spec: LayerSpec, mode: str, mapped: dict) -> tuple[int, int]:
+def _insert_with_history(
+    cur, spec: LayerSpec, mode: str, mapped: dict, *, incoming: int, bulk: bool
+) -> tuple[int, int]:
     """Run the layer's INSERT … SELECT and record its insert events set-based.
 
     The per-row history trigger (pghistory, a PL/pgSQL function per row) costs about six times
-    the insert itself; for a layer of 10^5 parcels that is over a minute. So the insert trigger
-    is skipped for this statement only (``pgtrigger.ignore``: a transaction setting, no table
-    lock) and the same snapshots are written by one ``INSERT … SELECT`` into the event table,
-    with the same context row (user / command / import) the trigger would attach. Update
-    events of an upsert still come from the update trigger. Returns (created, updated).
+    the insert itself, and even skipped with ``pgtrigger.ignore`` it is still called for every
+    row. So the insert trigger is switched off for this transaction (``history_paused``:
+    transactional, readers go on, other writers of the table wait for the import) and the same
+    snapshots are written by one ``INSERT … SELECT`` into the event table, with the same
+    context row (user / command / import) the trigger would attach. Update events of an
+    upsert still come from the update trigger. With ``bulk``, a write of ``incoming`` rows at
+    least as large as the table builds its indexes once afterwards
+    (:func:`gis_core.io.bulk.bulk_write`). Returns (created, updated).
     """
     model = spec.model
     events = next(iter(model.pgh_event_models.values()))._meta.db_table
@@ -566,13 +574,19 @@ def _insert_with_history(cur, spec: LayerSpec, mode: str, mapped: dict) -> tuple
             SELECT {ins_cols}, ins.id, 'insert', NOW(), ctx.id FROM ins, ctx WHERE pgh_created)
         SELECT count(*) FILTER (WHERE pgh_created), count(*) FILTER (WHERE NOT pgh_created)
           FROM ins"""  # noqa: S608 (constant SQL and catalog column names)
-    with pgtrigger.ignore(f"{model._meta.label}:insert_insert"):
+    with (
+        history_paused(model, events=("insert",)),
+        bulk_write(model._meta.db_table, incoming=incoming if bulk else 0) as rebuilt,
+    ):
         # A statement that is not a SELECT, so pghistory sends the current context with it.
         cur.execute(sql)
-    return cur.fetchone()
+        counts = cur.fetchone()
+    if rebuilt:
+        logger.info("import %s: indexes and foreign keys built after the write", spec.name)
+    return counts
 
 
-def _validate_and_write(spec, staging, mapped, mode, report) -> None:
+def _validate_and_write(spec, staging, mapped, mode, report, *, bulk: bool) -> None:
     with connection.cursor() as cur:
         # One import per layer at a time: keys checked here stay free until the insert.
         cur.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"caudal_import_{spec.name}"])
@@ -600,7 +614,9 @@ def _validate_and_write(spec, staging, mapped, mode, report) -> None:
         ]
         if report.rejections:
             return
-        report.created, report.updated = _insert_with_history(cur, spec, mode, mapped)
+        report.created, report.updated = _insert_with_history(
+            cur, spec, mode, mapped, incoming=report.features, bulk=bulk
+        )
         logger.info("import %s: written %.2f s", spec.name, time.perf_counter() - started)
         report.status = "written"
 
@@ -658,9 +674,13 @@ def layer_import(
             columns=staging_columns(staging), mapping=field_map or {}, targets=list(spec.fields)
         )
         report.mapping = dict(mapped)
+        # Indexes are rebuilt after a large write only when this import's transaction is the
+        # outermost one: the rebuild locks the table until that transaction ends, and an outer
+        # transaction would then block its own next ogr2ogr (another connection) on the lock.
+        bulk = not connection.in_atomic_block
         try:
             with transaction.atomic(), pghistory.context(import_layer=layer, file=report.file):
-                _validate_and_write(spec, staging, mapped, mode, report)
+                _validate_and_write(spec, staging, mapped, mode, report, bulk=bulk)
         except IntegrityError as exc:
             raise LayerIOError(
                 "conflict",

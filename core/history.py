@@ -32,14 +32,18 @@ def command_context(command: str, **metadata):
 
 
 @contextmanager
-def history_paused(*models):
+def history_paused(*models, events: tuple[str, ...] | None = None):
     """Switch off the history triggers of ``models`` for the enclosing transaction.
 
-    For seeding synthetic data only (the demo city): a million insert snapshots of generated
-    rows tell nobody anything, and even an ignored trigger costs ~9 µs a row. ``ALTER TABLE …
-    DISABLE TRIGGER`` is transactional: the triggers are back on at the end of the block, or
-    at rollback. It takes an ACCESS EXCLUSIVE lock on each table until the transaction ends,
-    so never use it on a live system's tables.
+    For seeding synthetic data (the demo city): a million insert snapshots of generated rows
+    tell nobody anything, and even an ignored trigger costs ~9 µs a row (``pgtrigger.ignore``
+    still calls the trigger, which opens a subtransaction to read its setting). And for a
+    writer that records the same events itself, set-based (the layer import's insert
+    snapshots): ``events`` then names the triggers to pause (``("insert",)``); the others
+    keep recording. ``ALTER TABLE … DISABLE TRIGGER`` is transactional: the triggers are back
+    on at the end of the block, or at rollback, and no other session ever sees them off. It
+    takes a SHARE ROW EXCLUSIVE lock on each table until the transaction ends: readers go on,
+    other writers of those tables wait.
     """
     if not connection.in_atomic_block:
         raise RuntimeError("history_paused() must run inside transaction.atomic()")
@@ -48,13 +52,18 @@ def history_paused(*models):
         (model._meta.db_table, trigger.get_pgid(model))
         for model, trigger in pgtrigger.registered()
         if model._meta.label in labels
+        and (events is None or trigger.name in {f"{event}_{event}" for event in events})
     ]
+    if events is not None and len(triggers) != len(models) * len(events):
+        raise ValueError(f"history_paused: no {events} trigger on some of {sorted(labels)}")
     with connection.cursor() as cursor:
+        # ALTER TABLE refuses tables with pending (deferred foreign-key) trigger events: check
+        # them now, then let later statements defer again as Django's FKs are declared.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
         for table, pgid in triggers:
             cursor.execute(f'ALTER TABLE "{table}" DISABLE TRIGGER "{pgid}"')
         yield
-        # ALTER TABLE refuses tables with pending (deferred foreign-key) trigger events: check
-        # them now, then let later statements defer again as Django's FKs are declared.
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         cursor.execute("SET CONSTRAINTS ALL DEFERRED")
         for table, pgid in triggers:

@@ -37,8 +37,8 @@ def sq(x, y, size):
     return [[x, y], [x + size, y], [x + size, y + size], [x, y + size], [x, y]]
 
 
-@pytest.fixture
-def block(db):
+def make_block():
+    """Block 0012-045 (a 100 m square) in locality 0012."""
     locality = Locality.objects.create(
         code="0012",
         name="Centro",
@@ -47,6 +47,11 @@ def block(db):
     return Block.objects.create(
         locality=locality, code="045", geom=Polygon(sq(BX, BY, 100), srid=SRID)
     )
+
+
+@pytest.fixture
+def block(db):
+    return make_block()
 
 
 def parcel_features(n, *, start=1):
@@ -273,14 +278,7 @@ def test_blocks_and_streets_import(block, tmp_path):
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_export_with_filter_then_reimport_gives_the_same_rows(tmp_path):
-    locality = Locality.objects.create(
-        code="0012",
-        name="Centro",
-        geom=MultiPolygon(Polygon(sq(ORIGIN_X, ORIGIN_Y, 1000), srid=SRID), srid=SRID),
-    )
-    blk = Block.objects.create(
-        locality=locality, code="045", geom=Polygon(sq(BX, BY, 100), srid=SRID)
-    )
+    blk = make_block()
     run_import(write_geojson(tmp_path / "p.geojson", parcel_features(20)))
     Parcel.objects.filter(cadastral_key__endswith="5").update(land_use="industrial")
     Parcel.objects.filter(cadastral_key="0012-045-002").update(built_area_m2="55.25", address="Ñ 1")
@@ -297,6 +295,39 @@ def test_export_with_filter_then_reimport_gives_the_same_rows(tmp_path):
     assert [r[:-1] for r in after] == [r[:-1] for r in before]
     assert all(a[-1].equals_exact(b[-1], 0) for a, b in zip(after, before, strict=True))
     assert blk.parcels.count() == 18
+
+
+def _parcel_indexes():
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'cadastre_parcel'"
+        )
+        return dict(cur.fetchall())
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_first_load_builds_the_indexes_after_writing_and_keeps_history(tmp_path, caplog):
+    import pghistory.models
+
+    make_block()
+    indexes = _parcel_indexes()
+    with caplog.at_level("INFO", logger="cadastre.importers"):
+        report = run_import(write_geojson(tmp_path / "p.geojson", parcel_features(12)))
+    assert report.status == "written", report.rejections
+    assert "indexes and foreign keys built after the write" in caplog.text
+    assert _parcel_indexes() == indexes
+    assert Parcel.objects.count() == 12
+    inserts = pghistory.models.Events.objects.filter(
+        pgh_obj_model="cadastre.Parcel", pgh_label="insert"
+    )
+    assert inserts.count() == 12
+    # A second, smaller load into the now larger table keeps the indexes in place.
+    caplog.clear()
+    with caplog.at_level("INFO", logger="cadastre.importers"):
+        report = run_import(write_geojson(tmp_path / "q.geojson", parcel_features(3, start=50)))
+    assert report.status == "written", report.rejections
+    assert "built after the write" not in caplog.text
+    assert Parcel.objects.count() == 15
 
 
 # --- API and commands ----------------------------------------------------------------------
@@ -358,12 +389,7 @@ def test_api_export_needs_a_login_and_checks_filters(client, db):
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_api_export_geojson_in_wgs84_with_filter(client, tmp_path):
-    locality = Locality.objects.create(
-        code="0012",
-        name="Centro",
-        geom=MultiPolygon(Polygon(sq(ORIGIN_X, ORIGIN_Y, 1000), srid=SRID), srid=SRID),
-    )
-    Block.objects.create(locality=locality, code="045", geom=Polygon(sq(BX, BY, 100), srid=SRID))
+    make_block()
     run_import(write_geojson(tmp_path / "p.geojson", parcel_features(4)))
     Parcel.objects.filter(cadastral_key="0012-045-004").update(land_use="vacant")
     client.force_login(UserFactory(roles=[roles.METER_READER]))
