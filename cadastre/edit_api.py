@@ -11,27 +11,22 @@ Every error answers 400 with one shape the editor can show as is::
 """
 
 import json
-import math
 from decimal import Decimal
 
 from django.contrib.gis.db.models.functions import AsGeoJSON, Transform
-from django.contrib.gis.gdal import GDALException
-from django.contrib.gis.geos import GEOSException, GEOSGeometry, Polygon
+from django.contrib.gis.geos import Polygon
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import (
     OpenApiParameter,
     extend_schema,
-    extend_schema_field,
     extend_schema_serializer,
 )
 from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
-from rest_framework.views import APIView
-from rest_framework_gis.fields import GeometryField
 
 from cadastre.errors import CadastreError
 from cadastre.models import Block, LandUse, Parcel, ParcelStatus
@@ -43,15 +38,17 @@ from cadastre.services import (
     parcel_update_attributes,
 )
 from gis_core.api_fields import lonlat_bbox_parse, storage_envelope
-from gis_core.srid import WGS84, storage_srid
+from gis_core.edit_api import (
+    COORDINATE_PRECISION,
+    EditApiBase,
+    GeoJsonInputField,
+    geometry_4326,
+)
+from gis_core.srid import WGS84
 
-# 7 decimals of a degree ≈ 1 cm: enough for a cadastre drawn in metres, no float noise.
-COORDINATE_PRECISION = 7
 # The editor never needs more than a street or two of parcels at once; beyond this the answer
 # says it was capped and the map asks to zoom in.
 BBOX_MAX_FEATURES = 3000
-# A polygon drawn by hand has tens of vertices; thousands mean a bug or an abuse.
-MAX_VERTICES = 10_000
 MAX_MERGE = 50
 
 
@@ -79,64 +76,6 @@ class CanEditParcels(BasePermission):
 # --- Input fields ----------------------------------------------------------------------------
 
 
-@extend_schema_field({"type": "object", "description": "GeoJSON geometry in WGS 84 (EPSG:4326)"})
-class GeoJsonInputField(serializers.Field):
-    """A GeoJSON geometry object of one type, in WGS 84, parsed into GEOS (SRID 4326)."""
-
-    default_error_messages = {
-        "not_object": gettext_lazy(
-            "Send the {field} as a GeoJSON geometry object with 'type' and 'coordinates'."
-        ),
-        "wrong_type": gettext_lazy("The {field} must be a GeoJSON {expected}, not {got}."),
-        "unreadable": gettext_lazy("The {field} is not valid GeoJSON: {reason}"),
-        "empty": gettext_lazy("The {field} is empty."),
-        "too_many_vertices": gettext_lazy(
-            "The {field} has {count} vertices; at most {max} are accepted."
-        ),
-        "out_of_range": gettext_lazy(
-            "The {field} has coordinates outside longitude -180…180 / latitude -90…90: "
-            "send WGS 84 degrees (longitude first)."
-        ),
-    }
-
-    def __init__(self, *, geom_type: str, label_text, **kwargs):
-        self.geom_type = geom_type
-        self.label_text = label_text
-        kwargs.setdefault("label", label_text)
-        super().__init__(**kwargs)
-
-    def to_internal_value(self, data):
-        field = str(self.label_text)
-        if not isinstance(data, dict) or "type" not in data or "coordinates" not in data:
-            self.fail("not_object", field=field)
-        if data["type"] != self.geom_type:
-            self.fail(
-                "wrong_type", field=field, expected=self.geom_type, got=str(data["type"])[:40]
-            )
-        try:
-            geom = GEOSGeometry(json.dumps(data))
-        except (GEOSException, GDALException, ValueError, TypeError) as exc:
-            self.fail("unreadable", field=field, reason=str(exc)[:200])
-        if geom.empty:
-            self.fail("empty", field=field)
-        if geom.num_coords > MAX_VERTICES:
-            self.fail("too_many_vertices", field=field, count=geom.num_coords, max=MAX_VERTICES)
-        min_x, min_y, max_x, max_y = geom.extent
-        if (
-            not all(math.isfinite(v) for v in geom.extent)
-            or min_x < -180
-            or max_x > 180
-            or min_y < -90
-            or max_y > 90
-        ):
-            self.fail("out_of_range", field=field)
-        geom.srid = WGS84
-        return geom
-
-    def to_representation(self, value):
-        return json.loads(value.json)
-
-
 def _polygon_field(**kwargs):
     return GeoJsonInputField(geom_type="Polygon", label_text=gettext_lazy("geometry"), **kwargs)
 
@@ -153,17 +92,6 @@ def _built_area_field():
 
 
 # --- Reads (the editor's bbox queries) ---------------------------------------------------------
-
-
-def _geometry_4326(geom) -> dict | None:
-    """One geometry of the storage CRS as GeoJSON in WGS 84 (single objects: errors, where)."""
-    if geom is None:
-        return None
-    if geom.srid is None:  # the services' contract: storage SRID
-        geom = geom.clone()
-        geom.srid = storage_srid()
-    out = geom.transform(WGS84, clone=True) if geom.srid != WGS84 else geom
-    return GeometryField(precision=COORDINATE_PRECISION).to_representation(out)
 
 
 def _bbox_envelope(request) -> Polygon:
@@ -264,31 +192,8 @@ def _collection(rows: list, serializer, *, limit: int | None = None) -> dict:
 # --- Error handling ----------------------------------------------------------------------------
 
 
-def _first_message(detail, labels: dict | None = None) -> str:
-    """The first human message of a DRF error detail, naming the field it is about."""
-    labels = labels or {}
-    if isinstance(detail, dict):
-        for key, value in detail.items():
-            text = _first_message(value)
-            label = str(labels.get(key) or key)
-            if key == "non_field_errors" or label.lower() in text.lower():
-                return text
-            return f"{label}: {text}"
-    if isinstance(detail, list) and detail:
-        return _first_message(detail[0])
-    return str(detail)
-
-
-class _InvalidInput(ValidationError):
-    """A ValidationError that knows its serializer's field labels (for the message)."""
-
-    def __init__(self, detail, labels):
-        super().__init__(detail)
-        self.labels = labels
-
-
-class EditApiBase(APIView):
-    """Shared by every edit endpoint: permissions and one error shape for the editor."""
+class ParcelEditApiBase(EditApiBase):
+    """Every parcel edit endpoint: cadastre permissions, refused edits with the place."""
 
     permission_classes = [CanEditParcels]
 
@@ -298,29 +203,11 @@ class EditApiBase(APIView):
                 {
                     "code": exc.code,
                     "message": str(exc.message),
-                    "where": _geometry_4326(exc.where),
-                },
-                status=status.HTTP_400_BAD_REQUEST,
-            )
-        if isinstance(exc, ValidationError):
-            return Response(
-                {
-                    "code": "invalid",
-                    "message": _first_message(exc.detail, getattr(exc, "labels", None)),
-                    "where": None,
-                    "errors": exc.detail,
+                    "where": geometry_4326(exc.where),
                 },
                 status=status.HTTP_400_BAD_REQUEST,
             )
         return super().handle_exception(exc)
-
-    @staticmethod
-    def validated(serializer_class, data, **kwargs) -> dict:
-        serializer = serializer_class(data=data, **kwargs)
-        if not serializer.is_valid():
-            labels = {name: field.label for name, field in serializer.fields.items()}
-            raise _InvalidInput(serializer.errors, labels)
-        return serializer.validated_data
 
 
 def _editable_parcel(pk) -> Parcel:
@@ -330,7 +217,7 @@ def _editable_parcel(pk) -> Parcel:
 # --- Writes ------------------------------------------------------------------------------------
 
 
-class ParcelListCreateApi(EditApiBase):
+class ParcelListCreateApi(ParcelEditApiBase):
     """GET: active parcels in a bbox (any reader). POST: draw a new parcel (editors)."""
 
     def get_permissions(self):
@@ -393,7 +280,7 @@ class ParcelListCreateApi(EditApiBase):
         return Response(_feature(parcel), status=status.HTTP_201_CREATED)
 
 
-class ParcelReshapeApi(EditApiBase):
+class ParcelReshapeApi(ParcelEditApiBase):
     """Replace a parcel's outline (vertex editing)."""
 
     @extend_schema_serializer(component_name="ParcelReshapeInput")
@@ -408,7 +295,7 @@ class ParcelReshapeApi(EditApiBase):
         return Response(_feature(parcel))
 
 
-class ParcelSplitApi(EditApiBase):
+class ParcelSplitApi(ParcelEditApiBase):
     """Split a parcel along a line drawn across it; answers the children."""
 
     @extend_schema_serializer(component_name="ParcelSplitInput")
@@ -424,7 +311,7 @@ class ParcelSplitApi(EditApiBase):
         return Response(_collection(rows, lambda p: ParcelFeatureSerializer(p).data))
 
 
-class ParcelMergeApi(EditApiBase):
+class ParcelMergeApi(ParcelEditApiBase):
     """Merge two or more adjacent parcels into one."""
 
     @extend_schema_serializer(component_name="ParcelMergeInput")
@@ -459,7 +346,7 @@ class ParcelMergeApi(EditApiBase):
         return Response(_feature(child))
 
 
-class ParcelAttributesApi(EditApiBase):
+class ParcelAttributesApi(ParcelEditApiBase):
     """Change a parcel's land use, address or built area (only the fields sent)."""
 
     @extend_schema_serializer(component_name="ParcelAttributesInput")
@@ -487,7 +374,7 @@ class ParcelAttributesApi(EditApiBase):
         return Response(_feature(parcel))
 
 
-class BlockListApi(EditApiBase):
+class BlockListApi(ParcelEditApiBase):
     """Block outlines in a bbox, for context and snapping in the editor."""
 
     permission_classes = [CanViewParcels]

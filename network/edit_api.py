@@ -28,9 +28,9 @@ from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
-from cadastre.edit_api import COORDINATE_PRECISION, EditApiBase, GeoJsonInputField
 from core.api import domain_error_response, require_perms
 from gis_core.api_fields import lonlat_bbox_parse, storage_envelope
+from gis_core.edit_api import COORDINATE_PRECISION, EditApiBase, GeoJsonInputField, geometry_4326
 from gis_core.srid import WGS84
 from network import editing
 from network.models import (
@@ -53,14 +53,8 @@ FEATURE = {"type": "object", "description": "GeoJSON Feature (WGS 84)"}
 COLLECTION = {"type": "object", "description": "GeoJSON FeatureCollection (WGS 84)"}
 
 
-def _where(geom):
-    if geom is None:
-        return None
-    return json.loads(geom.transform(WGS84, clone=True).json)
-
-
 class NetworkEditApiBase(EditApiBase):
-    """The parcel editor's input handling (labelled validation messages); network refusals in
+    """The map editors' input handling (labelled validation messages); network refusals in
     the domain-error shape with the place to highlight."""
 
     perms: dict[str, str] = {}
@@ -74,7 +68,7 @@ class NetworkEditApiBase(EditApiBase):
         if isinstance(exc, NetworkError):
             response = domain_error_response(exc)
             response.data["message"] = exc.message
-            response.data["where"] = _where(exc.where)
+            response.data["where"] = geometry_4326(exc.where)
             return response
         return super().handle_exception(exc)
 

@@ -1,0 +1,147 @@
+"""What the map editors' APIs share (the parcel editor, the network editor): GeoJSON input in
+WGS 84, geometries back to the map, and one answer shape for invalid input.
+
+Every refusal answers 400 with a body the editor shows as is::
+
+    {"code": "...", "message": "<translated>", "where": <GeoJSON geometry in 4326> | null}
+
+Input errors have ``code`` ``invalid``, the first message naming its field by label, and the
+full DRF detail under ``errors``. Each app's base view adds its own domain error.
+"""
+
+import json
+import math
+
+from django.contrib.gis.gdal import GDALException
+from django.contrib.gis.geos import GEOSException, GEOSGeometry
+from django.utils.translation import gettext_lazy
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers, status
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+from rest_framework.views import APIView
+from rest_framework_gis.fields import GeometryField
+
+from gis_core.srid import WGS84, storage_srid
+
+# 7 decimals of a degree ≈ 1 cm: enough for features drawn in metres, no float noise.
+COORDINATE_PRECISION = 7
+# A feature drawn by hand has tens of vertices; thousands mean a bug or an abuse.
+MAX_VERTICES = 10_000
+
+
+@extend_schema_field({"type": "object", "description": "GeoJSON geometry in WGS 84 (EPSG:4326)"})
+class GeoJsonInputField(serializers.Field):
+    """A GeoJSON geometry object of one type, in WGS 84, parsed into GEOS (SRID 4326)."""
+
+    default_error_messages = {
+        "not_object": gettext_lazy(
+            "Send the {field} as a GeoJSON geometry object with 'type' and 'coordinates'."
+        ),
+        "wrong_type": gettext_lazy("The {field} must be a GeoJSON {expected}, not {got}."),
+        "unreadable": gettext_lazy("The {field} is not valid GeoJSON: {reason}"),
+        "empty": gettext_lazy("The {field} is empty."),
+        "too_many_vertices": gettext_lazy(
+            "The {field} has {count} vertices; at most {max} are accepted."
+        ),
+        "out_of_range": gettext_lazy(
+            "The {field} has coordinates outside longitude -180…180 / latitude -90…90: "
+            "send WGS 84 degrees (longitude first)."
+        ),
+    }
+
+    def __init__(self, *, geom_type: str, label_text, **kwargs):
+        self.geom_type = geom_type
+        self.label_text = label_text
+        kwargs.setdefault("label", label_text)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        field = str(self.label_text)
+        if not isinstance(data, dict) or "type" not in data or "coordinates" not in data:
+            self.fail("not_object", field=field)
+        if data["type"] != self.geom_type:
+            self.fail(
+                "wrong_type", field=field, expected=self.geom_type, got=str(data["type"])[:40]
+            )
+        try:
+            geom = GEOSGeometry(json.dumps(data))
+        except (GEOSException, GDALException, ValueError, TypeError) as exc:
+            self.fail("unreadable", field=field, reason=str(exc)[:200])
+        if geom.empty:
+            self.fail("empty", field=field)
+        if geom.num_coords > MAX_VERTICES:
+            self.fail("too_many_vertices", field=field, count=geom.num_coords, max=MAX_VERTICES)
+        min_x, min_y, max_x, max_y = geom.extent
+        if (
+            not all(math.isfinite(v) for v in geom.extent)
+            or min_x < -180
+            or max_x > 180
+            or min_y < -90
+            or max_y > 90
+        ):
+            self.fail("out_of_range", field=field)
+        geom.srid = WGS84
+        return geom
+
+    def to_representation(self, value):
+        return json.loads(value.json)
+
+
+def geometry_4326(geom) -> dict | None:
+    """One geometry of the storage CRS as GeoJSON in WGS 84 (single objects: errors, where)."""
+    if geom is None:
+        return None
+    if geom.srid is None:  # the services' contract: storage SRID
+        geom = geom.clone()
+        geom.srid = storage_srid()
+    out = geom.transform(WGS84, clone=True) if geom.srid != WGS84 else geom
+    return GeometryField(precision=COORDINATE_PRECISION).to_representation(out)
+
+
+def first_message(detail, labels: dict | None = None) -> str:
+    """The first human message of a DRF error detail, naming the field it is about."""
+    labels = labels or {}
+    if isinstance(detail, dict):
+        for key, value in detail.items():
+            text = first_message(value)
+            label = str(labels.get(key) or key)
+            if key == "non_field_errors" or label.lower() in text.lower():
+                return text
+            return f"{label}: {text}"
+    if isinstance(detail, list) and detail:
+        return first_message(detail[0])
+    return str(detail)
+
+
+class _InvalidInput(ValidationError):
+    """A ValidationError that knows its serializer's field labels (for the message)."""
+
+    def __init__(self, detail, labels):
+        super().__init__(detail)
+        self.labels = labels
+
+
+class EditApiBase(APIView):
+    """Input validation with labelled messages, and the editor's answer for invalid input."""
+
+    def handle_exception(self, exc):
+        if isinstance(exc, ValidationError):
+            return Response(
+                {
+                    "code": "invalid",
+                    "message": first_message(exc.detail, getattr(exc, "labels", None)),
+                    "where": None,
+                    "errors": exc.detail,
+                },
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        return super().handle_exception(exc)
+
+    @staticmethod
+    def validated(serializer_class, data, **kwargs) -> dict:
+        serializer = serializer_class(data=data, **kwargs)
+        if not serializer.is_valid():
+            labels = {name: field.label for name, field in serializer.fields.items()}
+            raise _InvalidInput(serializer.errors, labels)
+        return serializer.validated_data
