@@ -61,6 +61,7 @@ class Periodicity(models.TextChoices):
     MONTHLY = "04", _("Monthly")
 
 
+@track_history()
 class CfdiSerie(models.Model):
     """The last folio issued in a serie (one row per serie)."""
 

@@ -24,6 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from cadastre.models import UseType
+from core.history import track_history
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
 
@@ -72,6 +73,7 @@ class ActionStatus(models.TextChoices):
 OPEN_ACTION_STATUSES = (ActionStatus.PLANNED, ActionStatus.ISSUED)
 
 
+@track_history()
 class CollectionPolicy(models.Model):
     """One step of a collection ladder (see the module docstring)."""
 
@@ -139,6 +141,7 @@ class CollectionPolicy(models.Model):
         return f"{self.segment}/{self.collection_type}/{self.use_type or '*'} {self.step}"
 
 
+@track_history()
 class AccountCollectionType(models.Model):
     """An account collected other than normally (judicial, special). Absent: normal."""
 
@@ -171,6 +174,7 @@ class AccountCollectionType(models.Model):
         return f"{self.account_id} {self.collection_type}"
 
 
+@track_history()
 class CollectorAssignment(models.Model):
     """A collector in charge of one account, or of every account of a commercial sector (an
     account's own assignment wins over its sector's)."""
@@ -221,6 +225,7 @@ class LargeConsumerBasis(models.TextChoices):
     MANUAL = "manual", _("Designated by hand")
 
 
+@track_history()
 class LargeConsumer(models.Model):
     """A large consumer (macroconsumidor): collected on its own ladder, by its executive."""
 
@@ -255,6 +260,7 @@ class LargeConsumer(models.Model):
         return str(self.account_id)
 
 
+@track_history(inserts=False)
 class CollectionEpisode(models.Model):
     """An overdue spell of an account (see the module docstring)."""
 
@@ -287,6 +293,7 @@ class CollectionEpisode(models.Model):
         return f"{self.account_id} {self.opened_on}-{self.closed_on or ''}"
 
 
+@track_history(inserts=False)
 class CollectionAction(models.Model):
     """One action of collections on an account (see the module docstring)."""
 
@@ -401,6 +408,7 @@ class CollectionAction(models.Model):
         return f"{self.account_id} {self.kind} {self.status}"
 
 
+@track_history(inserts=False)
 class CollectionTypeChange(models.Model):
     """The log of an account's collection type: who moved it to judicial or special collection
     (or back to normal), when and why, and the "turned to legal" action it opened."""

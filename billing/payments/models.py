@@ -27,6 +27,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from billing.models import MONEY
+from core.history import track_history
 
 PAYMENT_DOCUMENT = "payment"
 
@@ -58,6 +59,7 @@ class SessionStatus(models.TextChoices):
     CLOSED = "closed", _("Session closed")
 
 
+@track_history()
 class CashSession(models.Model):
     """A cashier's shift at a window: opened with a float, closed with a count.
 
@@ -108,6 +110,7 @@ class CashSession(models.Model):
         return f"{self.window} {self.cashier_id} {self.opened_at:%Y-%m-%d %H:%M}"
 
 
+@track_history()
 class Payment(models.Model):
     account = models.ForeignKey(
         "cadastre.ServiceAccount",
@@ -225,6 +228,7 @@ class Payment(models.Model):
         return f"{self.id} {self.account_id} {self.amount}"
 
 
+@track_history()
 class BankFile(models.Model):
     """A collection file a bank sent (layout: :mod:`billing.payments.bank_files`). Imported
     once: the SHA-256 of its bytes is unique, so the same file uploaded again posts nothing."""
@@ -257,6 +261,7 @@ class BankFile(models.Model):
         return f"{self.bank} {self.file_name}"
 
 
+@track_history(inserts=False)
 class BankFileLine(models.Model):
     """A line of a bank file that was posted. A line whose (bank, authorization) was posted
     from another file is not stored again (the unique constraint): it is a duplicate."""
@@ -292,6 +297,7 @@ class BankFileLine(models.Model):
         return f"{self.bank} {self.authorization} {self.amount}"
 
 
+@track_history()
 class PaymentClient(models.Model):
     """A program allowed to post online payments (the web portal, the app, a gateway's
     webhook): it signs each request with HMAC-SHA256 of ``secret`` (kept in clear: the server

@@ -79,6 +79,7 @@ class MessageTemplate(models.Model):
         return f"{self.code} {self.channel} {self.language}"
 
 
+@track_history(inserts=False)
 class Notice(models.Model):
     """One message to one address; the record that it was sent (or why it was not)."""
 
