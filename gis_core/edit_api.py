@@ -30,6 +30,19 @@ COORDINATE_PRECISION = 7
 MAX_VERTICES = 10_000
 
 
+def lonlat_in_range(geom) -> bool:
+    """Whether a (non-empty) geometry read as WGS 84 has finite coordinates within longitude
+    -180…180 and latitude -90…90: anything else was sent in another CRS or is garbage."""
+    min_x, min_y, max_x, max_y = geom.extent
+    return (
+        all(math.isfinite(v) for v in geom.extent)
+        and min_x >= -180
+        and max_x <= 180
+        and min_y >= -90
+        and max_y <= 90
+    )
+
+
 @extend_schema_field({"type": "object", "description": "GeoJSON geometry in WGS 84 (EPSG:4326)"})
 class GeoJsonInputField(serializers.Field):
     """A GeoJSON geometry object of one type, in WGS 84, parsed into GEOS (SRID 4326)."""
@@ -72,14 +85,7 @@ class GeoJsonInputField(serializers.Field):
             self.fail("empty", field=field)
         if geom.num_coords > MAX_VERTICES:
             self.fail("too_many_vertices", field=field, count=geom.num_coords, max=MAX_VERTICES)
-        min_x, min_y, max_x, max_y = geom.extent
-        if (
-            not all(math.isfinite(v) for v in geom.extent)
-            or min_x < -180
-            or max_x > 180
-            or min_y < -90
-            or max_y > 90
-        ):
+        if not lonlat_in_range(geom):
             self.fail("out_of_range", field=field)
         geom.srid = WGS84
         return geom

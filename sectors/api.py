@@ -14,7 +14,6 @@ changed meanwhile so that it would not do what was shown.
 """
 
 import json
-import math
 
 from django.contrib.gis.gdal import CoordTransform, GDALException, SpatialReference
 from django.contrib.gis.geos import GEOSException, GEOSGeometry, Polygon
@@ -37,6 +36,7 @@ from rest_framework.views import APIView
 from rest_framework_gis.fields import GeometryField
 
 from gis_core.api_fields import lonlat_bbox_parse, storage_envelope
+from gis_core.edit_api import lonlat_in_range
 from gis_core.srid import WGS84, storage_srid
 from sectors import selectors, services
 from sectors.models import KINDS, AreaKind, SectorsError
@@ -124,16 +124,8 @@ class AreaGeometryField(serializers.Field):
             self.fail("unreadable", reason=str(exc)[:200])
         if geom.num_coords > MAX_VERTICES:
             self.fail("too_many_vertices", count=geom.num_coords, max=MAX_VERTICES)
-        if not geom.empty:
-            min_x, min_y, max_x, max_y = geom.extent
-            if (
-                not all(math.isfinite(v) for v in geom.extent)
-                or min_x < -180
-                or max_x > 180
-                or min_y < -90
-                or max_y > 90
-            ):
-                self.fail("out_of_range")
+        if not geom.empty and not lonlat_in_range(geom):
+            self.fail("out_of_range")
         geom.srid = WGS84
         return geom
 
