@@ -14,6 +14,7 @@ import datetime as dt
 from django.db import transaction
 from django.utils import timezone
 
+from core.db import deferred_checks_run
 from gis_core.sql import execute, fetchone
 
 # The collections aging (one statement over the open items) gives every figure; the snapshot
@@ -57,9 +58,8 @@ def delinquency_refresh(*, day: dt.date | None = None) -> int:
     # TRUNCATE (no row triggers: a derived snapshot's rebuild is not history). Rows a refresh
     # earlier in this transaction wrote still have deferred foreign-key checks pending, which
     # TRUNCATE refuses: run them now.
-    execute("SET CONSTRAINTS ALL IMMEDIATE")
+    deferred_checks_run()
     execute("TRUNCATE billing_accountdelinquency")
-    execute("SET CONSTRAINTS ALL DEFERRED")
     from billing.collection.aging import aging_sql
 
     aging, params = aging_sql(day=day)

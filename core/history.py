@@ -12,6 +12,8 @@ import pghistory
 import pgtrigger
 from django.db import connection
 
+from core.db import deferred_checks_run
+
 # What every domain model records: a snapshot on insert and on update, and the row as it was
 # on delete. Apply as a decorator: ``@track_history()``.
 
@@ -57,14 +59,10 @@ def history_paused(*models, events: tuple[str, ...] | None = None):
     if events is not None and len(triggers) != len(models) * len(events):
         raise ValueError(f"history_paused: no {events} trigger on some of {sorted(labels)}")
     with connection.cursor() as cursor:
-        # ALTER TABLE refuses tables with pending (deferred foreign-key) trigger events: check
-        # them now, then let later statements defer again as Django's FKs are declared.
-        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+        deferred_checks_run()  # ALTER TABLE refuses tables with pending trigger events
         for table, pgid in triggers:
             cursor.execute(f'ALTER TABLE "{table}" DISABLE TRIGGER "{pgid}"')
         yield
-        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+        deferred_checks_run()
         for table, pgid in triggers:
             cursor.execute(f'ALTER TABLE "{table}" ENABLE TRIGGER "{pgid}"')

@@ -42,6 +42,7 @@ from django.db import connection
 from django.utils import timezone
 
 from cadastre.demo import _rnd, _sql_array
+from core.db import deferred_checks_run
 from core.demo import DemoContext, demo_step
 from core.history import history_paused
 from core.roles import METER_READER
@@ -422,8 +423,7 @@ def build_readings(ctx: DemoContext) -> dict:
         direct_rows = cur.rowcount
         clock.lap("direct")
         # ALTER TABLE refuses a table with pending (deferred foreign-key) trigger events.
-        cur.execute("SET CONSTRAINTS ALL IMMEDIATE")
-        cur.execute("SET CONSTRAINTS ALL DEFERRED")
+        deferred_checks_run()
         cur.execute("ALTER TABLE metering_reading ENABLE TRIGGER metering_refs_insert")
         cur.execute("SET LOCAL maintenance_work_mem = '1GB'")
         for statement in rebuild:
@@ -458,8 +458,7 @@ def build_readings(ctx: DemoContext) -> dict:
             consumption["measured"] += counts["measured"]
             consumption["estimated"] += counts["estimated"]
         clock.lap("consumption")
-        cur.execute("SET CONSTRAINTS ALL IMMEDIATE")
-        cur.execute("SET CONSTRAINTS ALL DEFERRED")
+        deferred_checks_run()
         for trigger in ("metering_refs_insert", "metering_refs_update"):
             cur.execute(f"ALTER TABLE metering_accountconsumption ENABLE TRIGGER {trigger}")
         cur.execute(

@@ -22,6 +22,8 @@ from contextlib import contextmanager
 
 from django.db import connection, transaction
 
+from core.db import deferred_checks_run
+
 
 def _rows_up_to(cursor, table: str, limit: int) -> int:
     """How many rows ``table`` holds, counting no further than ``limit`` (bounded cost)."""
@@ -61,17 +63,13 @@ def bulk_write(table: str, *, incoming: int):
             [table],
         )
         foreign_keys = cursor.fetchall()
-        # Rows written earlier in this transaction may still owe deferred checks, and DDL on
-        # a table with pending trigger events is refused: settle them first.
-        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+        deferred_checks_run()  # DDL refuses a table with pending trigger events
         for name, _definition in foreign_keys:
             cursor.execute(f'ALTER TABLE "{table}" DROP CONSTRAINT "{name}"')
         for name, _definition in indexes:
             cursor.execute(f"DROP INDEX {name}")  # regclass text: already quoted as needed
         yield True
-        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+        deferred_checks_run()
         for name, definition in foreign_keys:
             cursor.execute(f'ALTER TABLE "{table}" ADD CONSTRAINT "{name}" {definition}')
         for _name, definition in indexes:
