@@ -356,6 +356,57 @@ def _service_was_cut(action: CollectionAction) -> bool:
     )
 
 
+def _follow_up_issue(
+    *, cut, kind, ref, day, now, actor, reason, order_ref=None, action_fields=None
+) -> CollectionAction | None:
+    """A follow-up of the cut action ``cut`` (a reconnection, an inspection) and its work
+    order, issued, in one savepoint. None when that follow-up exists already (its unique
+    ``ref`` / parent and kind) or orders refused the order: that is logged and nothing is kept,
+    so the next night tries again."""
+    from orders.services import WorkOrderError, work_order_create
+
+    try:
+        with transaction.atomic():
+            try:
+                with transaction.atomic():
+                    action = CollectionAction.objects.create(
+                        account_id=cut.account_id,
+                        episode_id=cut.episode_id,
+                        kind=kind,
+                        parent=cut,
+                        status=ActionStatus.PLANNED,
+                        day=day,
+                        ref=ref,
+                        created_at=now,
+                        **(action_fields or {}),
+                    )
+            except IntegrityError:
+                return None
+            order = work_order_create(
+                kind=kind,
+                reason=reason,
+                location=cut.account.service_point,
+                account=cut.account,
+                source=ORDER_SOURCE,
+                source_ref=order_ref or ref,
+                user=actor,
+            )
+    except WorkOrderError as exc:
+        logger.warning(
+            "collection action %s (account %s): %s order refused: %s",
+            cut.pk,
+            cut.account.number,
+            kind,
+            exc.message,
+        )
+        return None
+    action.work_order = order
+    action.status = ActionStatus.ISSUED
+    action.issued_at = now
+    action.save(update_fields=["work_order", "status", "issued_at"])
+    return action
+
+
 @transaction.atomic
 def collection_on_payment(
     *, account, day: dt.date | None = None, user=None, evaluated: bool = False
@@ -373,7 +424,7 @@ def collection_on_payment(
     constraint (one reconnection per suspension) and the orders service's one-open-order per
     source reference back it up."""
     from orders.models import OPEN_STATUSES
-    from orders.services import WorkOrderError, work_order_cancel, work_order_create
+    from orders.services import work_order_cancel
 
     account_id = getattr(account, "pk", account)
     day = day or timezone.localdate()
@@ -404,49 +455,24 @@ def collection_on_payment(
             cut.closed_at = now
             cut.save(update_fields=["status", "closed_at"])
             continue
-        try:
-            # One savepoint for the action and its order: an order refused leaves neither, and
-            # the cut open for the next night's safety net, instead of failing the whole run.
-            with transaction.atomic():
-                try:
-                    with transaction.atomic():
-                        reconnection = CollectionAction.objects.create(
-                            account_id=account_id,
-                            episode=cut.episode,
-                            kind=ActionKind.RECONNECTION,
-                            parent=cut,
-                            status=ActionStatus.PLANNED,
-                            day=day,
-                            amount_owed=overdue,
-                            ref=f"reconnect:{account_id}:{cut.pk}",
-                            note=_("Created by the nightly evaluation.") if evaluated else "",
-                            created_at=now,
-                        )
-                except IntegrityError:
-                    # Already reconnected (the unique parent/kind): nothing to add.
-                    continue
-                order = work_order_create(
-                    kind="reconnection",
-                    reason=_("Reconnect account %(account)s: its overdue debt is settled.")
-                    % {"account": cut.account.number},
-                    location=cut.account.service_point,
-                    account=cut.account,
-                    source=ORDER_SOURCE,
-                    source_ref=f"reconnect:{account_id}:{cut.pk}",
-                    user=actor,
-                )
-        except WorkOrderError as exc:
-            logger.warning(
-                "collection action %s (account %s): reconnection order refused: %s",
-                cut.pk,
-                cut.account.number,
-                exc.message,
-            )
+        # An order refused leaves neither action nor order, and the cut open for the next
+        # night's safety net, instead of failing the whole run.
+        reconnection = _follow_up_issue(
+            cut=cut,
+            kind=ActionKind.RECONNECTION,
+            ref=f"reconnect:{account_id}:{cut.pk}",
+            day=day,
+            now=now,
+            actor=actor,
+            action_fields={
+                "amount_owed": overdue,
+                "note": _("Created by the nightly evaluation.") if evaluated else "",
+            },
+            reason=_("Reconnect account %(account)s: its overdue debt is settled.")
+            % {"account": cut.account.number},
+        )
+        if reconnection is None:
             continue
-        reconnection.work_order = order
-        reconnection.status = ActionStatus.ISSUED
-        reconnection.issued_at = now
-        reconnection.save(update_fields=["work_order", "status", "issued_at"])
         cut.status = ActionStatus.DONE
         cut.closed_at = now
         cut.save(update_fields=["status", "closed_at"])
@@ -564,7 +590,6 @@ def collection_self_reconnection_check(*, day: dt.date, user=None) -> list[Colle
     whose later reading, up to the end of ``day``, shows consumption: one per suspension,
     ``source_ref="selfreconnect:<reading>"``. Returns the inspection actions created. An
     order refused by orders is logged and left for the next night."""
-    from orders.services import WorkOrderError, work_order_create
 
     until = timezone.make_aware(dt.datetime.combine(day + dt.timedelta(days=1), dt.time()))
     found = fetchall(SELF_RECONNECTION_SQL, {"until": until})
@@ -581,53 +606,28 @@ def collection_self_reconnection_check(*, day: dt.date, user=None) -> list[Colle
     now = timezone.now()
     for cut_id, reading_id, consumption, captured_at in found:
         cut = cuts[cut_id]
-        try:
-            # The action and its order in one savepoint: an order refused leaves neither (the
-            # next night finds the reading again) and the other inspections stand.
-            with transaction.atomic():
-                try:
-                    with transaction.atomic():
-                        inspection = CollectionAction.objects.create(
-                            account_id=cut.account_id,
-                            episode_id=cut.episode_id,
-                            kind=ActionKind.INSPECTION,
-                            parent=cut,
-                            status=ActionStatus.PLANNED,
-                            day=day,
-                            ref=f"reading:{reading_id}",
-                            created_at=now,
-                        )
-                except IntegrityError:
-                    continue  # this reading's inspection exists already
-                order = work_order_create(
-                    kind="inspection",
-                    reason=_(
-                        "Suspended account %(account)s shows %(m3)s m³ consumed on %(date)s: "
-                        "check for a self-reconnection."
-                    )
-                    % {
-                        "account": cut.account.number,
-                        "m3": consumption,
-                        "date": timezone.localtime(captured_at).date().isoformat(),
-                    },
-                    location=cut.account.service_point,
-                    account=cut.account,
-                    source=ORDER_SOURCE,
-                    source_ref=f"selfreconnect:{reading_id}",
-                    user=actor,
-                )
-        except WorkOrderError as exc:
-            logger.warning(
-                "collection action %s (account %s): inspection order refused: %s",
-                cut.pk,
-                cut.account.number,
-                exc.message,
+        # An order refused leaves neither (the next night finds the reading again) and the
+        # other inspections stand.
+        inspection = _follow_up_issue(
+            cut=cut,
+            kind=ActionKind.INSPECTION,
+            ref=f"reading:{reading_id}",
+            order_ref=f"selfreconnect:{reading_id}",
+            day=day,
+            now=now,
+            actor=actor,
+            reason=_(
+                "Suspended account %(account)s shows %(m3)s m³ consumed on %(date)s: "
+                "check for a self-reconnection."
             )
+            % {
+                "account": cut.account.number,
+                "m3": consumption,
+                "date": timezone.localtime(captured_at).date().isoformat(),
+            },
+        )
+        if inspection is None:
             continue
-        inspection.work_order = order
-        inspection.status = ActionStatus.ISSUED
-        inspection.issued_at = now
-        inspection.save(update_fields=["work_order", "status", "issued_at"])
         made.append(inspection)
     return made
 
