@@ -777,8 +777,12 @@ class KioskPayApi(APIView):
             return _refused(_kiosk_refund(gateway, charge, values["amount"], error))
         except DatabaseError:
             # The payment rolled back (a lost connection, a deadlock…) but the card was charged:
-            # give the money back before the server error answers.
-            _kiosk_refund(gateway, charge, values["amount"], None)
+            # give the money back before the server error answers. If the gateway will not take
+            # the refund either, the customer must hear what to keep, not a bare server error.
+            refund_error = _kiosk_refund(gateway, charge, values["amount"], None)
+            if refund_error is not None:
+                logger.exception("kiosk: charge %s not posted", charge.charge_id)
+                return _refused(refund_error)
             raise
         return Response(
             self.OutputSerializer(

@@ -232,6 +232,29 @@ def test_a_kiosk_charge_whose_payment_fails_in_the_database_is_refunded(
     assert Payment.objects.count() == 0
 
 
+def test_a_database_failure_whose_refund_is_refused_tells_the_customer_what_to_keep(
+    bills, settings, monkeypatch
+):
+    [bill] = bills
+    settings.CAUDAL_CARD_GATEWAY = {"class": "test"}
+    TestCardGateway.reset()
+
+    def broken_post(**_kwargs):
+        raise DatabaseError("connection lost")
+
+    def refund_down(self, *, charge_id, amount):
+        raise GatewayUnavailable("down")
+
+    monkeypatch.setattr(payment_services, "payment_post", broken_post)
+    monkeypatch.setattr(TestCardGateway, "refund", refund_down)
+    answer = _kiosk_pay(bill)
+    assert answer.status_code == 502
+    assert answer.json()["code"] == "refund_failed"
+    [charge] = TestCardGateway.charges
+    assert charge["id"][-6:].upper() in answer.json()["detail"]
+    assert Payment.objects.count() == 0
+
+
 def test_a_kiosk_refund_the_gateway_refuses_tells_the_customer_what_to_keep(
     bills, settings, monkeypatch
 ):
