@@ -10,6 +10,7 @@ from contextlib import contextmanager
 
 import pghistory
 import pgtrigger
+from django.contrib.gis.db.models import GeometryField
 from django.db import connection
 
 from core.db import deferred_checks_run
@@ -25,7 +26,21 @@ def track_history(*, inserts: bool = True, **kwargs):
     events = [pghistory.UpdateEvent(), pghistory.DeleteEvent()]
     if inserts:
         events.insert(0, pghistory.InsertEvent())
-    return pghistory.track(*events, **kwargs)
+    tracker = pghistory.track(*events, **kwargs)
+
+    def decorate(model):
+        model = tracker(model)
+        # pghistory copies each field with its options, a geometry's spatial index included;
+        # nothing searches history by place (it is read by object), and a GiST entry costs
+        # several times a b-tree one on every tracked write. pghistory has no setting for
+        # this option (foreign keys: PGHISTORY_FOREIGN_KEY_FIELD in settings).
+        for event_model in model.pgh_event_models.values():
+            for field in event_model._meta.local_fields:
+                if isinstance(field, GeometryField):
+                    field.spatial_index = False
+        return model
+
+    return decorate
 
 
 def command_context(command: str, **metadata):

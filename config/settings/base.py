@@ -6,6 +6,7 @@ Modules: ``dev`` (the demo and local work), ``test`` (pytest), ``production`` (n
 from pathlib import Path
 
 import environ
+import pghistory
 from django.utils.translation import gettext_lazy as _
 
 from config.local_services import LOCAL_DATABASE_URL, LOCAL_REDIS_URL
@@ -174,6 +175,16 @@ CAUDAL_IMPORT_LIMITS = {
 }
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+
+# --- History (django-pghistory) ------------------------------------------------------------
+# History is read by object (``pgh_obj``) and by request (``pgh_context``); nothing searches
+# event rows by the foreign keys they copy from the tracked row (a parcel event's block, an
+# account event's customer…). Those copies are kept as plain columns without an index: each
+# index on an event table is paid by every tracked write and by every bulk import's snapshots.
+# (Geometry columns of event tables lose their spatial index in core.history.track_history.)
+PGHISTORY_FOREIGN_KEY_FIELD = pghistory.ForeignKey(db_index=False)
+PGHISTORY_OBJ_FIELD = pghistory.ObjForeignKey(db_index=True)
+PGHISTORY_CONTEXT_FIELD = pghistory.ContextForeignKey(db_index=True)
 
 # --- REST API -------------------------------------------------------------------------------
 REST_FRAMEWORK = {

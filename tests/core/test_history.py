@@ -49,6 +49,32 @@ def test_every_domain_model_has_history_tracking():
     assert untracked == []
 
 
+def test_event_tables_are_indexed_only_for_reading_history_by_object_and_by_request():
+    """Copied foreign keys and geometries carry no index on event tables: every index there
+    is paid by each tracked write and by each bulk import's snapshots, and history is read
+    by object or by request only."""
+    event_tables = sorted(
+        m._meta.db_table
+        for m in apps.get_models()
+        if hasattr(m, "pgh_tracked_model") and m._meta.app_label in DOMAIN_APPS
+    )
+    assert "cadastre_parcelevent" in event_tables
+    with connection.cursor() as cur:
+        cur.execute(
+            """SELECT c.relname, a.attname, am.amname
+                 FROM pg_index i
+                 JOIN pg_class c ON c.oid = i.indrelid
+                 JOIN pg_class ic ON ic.oid = i.indexrelid
+                 JOIN pg_am am ON am.oid = ic.relam
+                 JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
+                WHERE c.relname = ANY(%s) AND NOT i.indisprimary""",
+            [event_tables],
+        )
+        indexed = sorted(cur.fetchall())
+    assert {column for _table, column, _am in indexed} == {"pgh_obj_id", "pgh_context_id"}
+    assert ("cadastre_parcelevent", "pgh_obj_id", "btree") in indexed
+
+
 def test_edit_through_admin_is_recorded_with_its_user(client):
     editor = UserFactory(username="editora", is_staff=True, roles=[roles.CADASTRE_EDITOR])
     parcel = ParcelFactory(land_use=LandUse.RESIDENTIAL)
