@@ -1,5 +1,5 @@
-"""What the map editors' APIs share (the parcel editor, the network editor): GeoJSON input in
-WGS 84, geometries back to the map, and one answer shape for invalid input.
+"""What the map APIs share (the parcel and network editors, the sectorization planner): GeoJSON
+input in WGS 84, geometries back to the map, and one answer shape for invalid input.
 
 Every refusal answers 400 with a body the editor shows as is::
 
@@ -12,9 +12,10 @@ full DRF detail under ``errors``. Each app's base view adds its own domain error
 import json
 import math
 
-from django.contrib.gis.gdal import GDALException
+from django.contrib.gis.db.models.functions import AsGeoJSON, Transform
+from django.contrib.gis.gdal import CoordTransform, GDALException, SpatialReference
 from django.contrib.gis.geos import GEOSException, GEOSGeometry
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext, gettext_lazy
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
@@ -43,9 +44,23 @@ def lonlat_in_range(geom) -> bool:
     )
 
 
+def geom_types_text(geom_types) -> str:
+    """GeoJSON type names as a person reads a choice: "Polygon or MultiPolygon" (translated)."""
+    *others, last = geom_types
+    if not others:
+        return last
+    return gettext("%(types)s or %(last)s") % {"types": ", ".join(others), "last": last}
+
+
 @extend_schema_field({"type": "object", "description": "GeoJSON geometry in WGS 84 (EPSG:4326)"})
 class GeoJsonInputField(serializers.Field):
-    """A GeoJSON geometry object of one type, in WGS 84, parsed into GEOS (SRID 4326)."""
+    """A GeoJSON geometry object of the type (or one of the types) ``geom_type``, in WGS 84,
+    parsed into GEOS (SRID 4326).
+
+    ``allow_empty`` accepts an empty geometry, for callers whose own check refuses it later with
+    a message of its own; ``max_vertices`` raises the cap for features larger than one drawn by
+    hand (a tariff zone of hundreds of colonias).
+    """
 
     default_error_messages = {
         "not_object": gettext_lazy(
@@ -63,29 +78,49 @@ class GeoJsonInputField(serializers.Field):
         ),
     }
 
-    def __init__(self, *, geom_type: str, label_text, **kwargs):
-        self.geom_type = geom_type
+    def __init__(
+        self,
+        *,
+        geom_type: str | tuple[str, ...],
+        label_text,
+        allow_empty: bool = False,
+        max_vertices: int = MAX_VERTICES,
+        **kwargs,
+    ):
+        self.geom_types = (geom_type,) if isinstance(geom_type, str) else tuple(geom_type)
         self.label_text = label_text
+        self.allow_empty = allow_empty
+        self.max_vertices = max_vertices
         kwargs.setdefault("label", label_text)
+        # The schema says which types are accepted; the decorator's text is the same for all.
+        kwargs.setdefault(
+            "help_text", f"GeoJSON {' or '.join(self.geom_types)} in WGS 84 (EPSG:4326)"
+        )
         super().__init__(**kwargs)
 
     def to_internal_value(self, data):
         field = str(self.label_text)
         if not isinstance(data, dict) or "type" not in data or "coordinates" not in data:
             self.fail("not_object", field=field)
-        if data["type"] != self.geom_type:
+        if data["type"] not in self.geom_types:
             self.fail(
-                "wrong_type", field=field, expected=self.geom_type, got=str(data["type"])[:40]
+                "wrong_type",
+                field=field,
+                expected=geom_types_text(self.geom_types),
+                got=str(data["type"])[:40],
             )
         try:
             geom = GEOSGeometry(json.dumps(data))
         except (GEOSException, GDALException, ValueError, TypeError) as exc:
             self.fail("unreadable", field=field, reason=str(exc)[:200])
-        if geom.empty:
+        if geom.empty and not self.allow_empty:
             self.fail("empty", field=field)
-        if geom.num_coords > MAX_VERTICES:
-            self.fail("too_many_vertices", field=field, count=geom.num_coords, max=MAX_VERTICES)
-        if not lonlat_in_range(geom):
+        if geom.num_coords > self.max_vertices:
+            self.fail(
+                "too_many_vertices", field=field, count=geom.num_coords, max=self.max_vertices
+            )
+        # An empty geometry has no extent to check.
+        if not geom.empty and not lonlat_in_range(geom):
             self.fail("out_of_range", field=field)
         geom.srid = WGS84
         return geom
@@ -94,15 +129,32 @@ class GeoJsonInputField(serializers.Field):
         return json.loads(value.json)
 
 
-def geometry_4326(geom) -> dict | None:
-    """One geometry of the storage CRS as GeoJSON in WGS 84 (single objects: errors, where)."""
+def storage_to_wgs84() -> CoordTransform:
+    """The storage CRS → WGS 84 transformation, built once for the many geometries of a list."""
+    return CoordTransform(SpatialReference(storage_srid()), SpatialReference(WGS84))
+
+
+def geometry_4326(geom, transform: CoordTransform | None = None) -> dict | None:
+    """One geometry of the storage CRS as GeoJSON in WGS 84 (errors' ``where``, features).
+
+    ``transform`` (from :func:`storage_to_wgs84`) saves looking the two CRSs up again for each
+    of the many geometries of one answer; it must start from the geometry's CRS.
+    """
     if geom is None:
         return None
     if geom.srid is None:  # the services' contract: storage SRID
         geom = geom.clone()
         geom.srid = storage_srid()
-    out = geom.transform(WGS84, clone=True) if geom.srid != WGS84 else geom
-    return GeometryField(precision=COORDINATE_PRECISION).to_representation(out)
+    if geom.srid != WGS84:
+        geom = geom.transform(transform or WGS84, clone=True)
+    return GeometryField(precision=COORDINATE_PRECISION).to_representation(geom)
+
+
+def geojson_4326_sql(column: str) -> AsGeoJSON:
+    """A queryset annotation: the ``column`` (storage CRS) as GeoJSON text in WGS 84."""
+    # PostGIS writes the GeoJSON: about 4x faster than GEOS objects through a serializer field
+    # for the thousands of features of a street-level view.
+    return AsGeoJSON(Transform(column, WGS84), precision=COORDINATE_PRECISION)
 
 
 def first_message(detail, labels: dict | None = None) -> str:

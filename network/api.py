@@ -8,8 +8,6 @@ into being needs ``add_outage``, importing needs ``add_pipe`` (planners and admi
 Refusals answer 400 ``{"code", "field", "detail"}``.
 """
 
-import json
-
 from django.contrib.gis.geos import Point
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
@@ -22,6 +20,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.api import domain_error_response, require_perms
+from gis_core.edit_api import geometry_4326
 from gis_core.srid import WGS84
 from network import selectors, services
 from network.epanet import EpanetError, Transform, epanet_export, epanet_import
@@ -29,12 +28,6 @@ from network.models import NetworkError, Outage, OutageStatus
 from network.topology import topology_build
 
 PRECISION = 7
-
-
-def _geojson(geom):
-    if geom is None:
-        return None
-    return json.loads(geom.transform(WGS84, clone=True).geojson)
 
 
 def _lonlat(point):
@@ -65,7 +58,7 @@ def _trace_output(trace):
         "accounts": trace.accounts,
         "account_count": len(trace.accounts),
         "unbounded": trace.unbounded,
-        "geometry": _geojson(trace.geom),
+        "geometry": geometry_4326(trace.geom),
     }
 
 
@@ -107,7 +100,7 @@ def _outage_output(outage: Outage):
         "expected_end": outage.expected_end,
         "ended_at": outage.ended_at,
         "work_order": outage.work_order_id,
-        "geometry": _geojson(outage.geom),
+        "geometry": geometry_4326(outage.geom),
     }
 
 

@@ -12,7 +12,6 @@ and planners, migration 0002). A refused edit answers 400 with the domain-error 
 
 import json
 
-from django.contrib.gis.db.models.functions import AsGeoJSON, Transform
 from django.contrib.gis.geos import Polygon
 from django.db import transaction
 from django.db.models import Count
@@ -30,8 +29,7 @@ from rest_framework.response import Response
 
 from core.api import domain_error_response, require_perms
 from gis_core.api_fields import lonlat_bbox_parse, storage_envelope
-from gis_core.edit_api import COORDINATE_PRECISION, EditApiBase, GeoJsonInputField, geometry_4326
-from gis_core.srid import WGS84
+from gis_core.edit_api import EditApiBase, GeoJsonInputField, geojson_4326_sql, geometry_4326
 from network import editing
 from network.models import (
     PIPE_MAX_DIAMETER_MM,
@@ -80,18 +78,14 @@ def _bbox(request) -> Polygon:
         raise ValidationError({"bbox": [str(exc)]}) from None
 
 
-def _geojson(column="geom"):
-    return AsGeoJSON(Transform(column, WGS84), precision=COORDINATE_PRECISION)
-
-
 def pipe_editor_queryset():
     return Pipe.objects.annotate(
-        geojson=_geojson(), connection_count=Count("connections")
+        geojson=geojson_4326_sql("geom"), connection_count=Count("connections")
     ).order_by("pk")
 
 
 def valve_editor_queryset():
-    return Valve.objects.annotate(geojson=_geojson()).order_by("pk")
+    return Valve.objects.annotate(geojson=geojson_4326_sql("geom")).order_by("pk")
 
 
 def _pipe_feature(pipe) -> dict:

@@ -15,34 +15,31 @@ changed meanwhile so that it would not do what was shown.
 
 import json
 
-from django.contrib.gis.gdal import CoordTransform, GDALException, SpatialReference
-from django.contrib.gis.geos import GEOSException, GEOSGeometry, Polygon
+from django.contrib.gis.geos import Polygon
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import (
-    OpenApiParameter,
-    extend_schema,
-    extend_schema_field,
-    extend_schema_serializer,
-)
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
-from rest_framework.views import APIView
 from rest_framework_gis.fields import GeometryField
 
 from gis_core.api_fields import lonlat_bbox_parse, storage_envelope
-from gis_core.edit_api import lonlat_in_range
-from gis_core.srid import WGS84, storage_srid
+from gis_core.edit_api import (
+    COORDINATE_PRECISION,
+    EditApiBase,
+    GeoJsonInputField,
+    geometry_4326,
+    storage_to_wgs84,
+)
 from sectors import selectors, services
 from sectors.models import KINDS, AreaKind, SectorsError
 from sectors.services import DESCENDANT_POLICIES, REPARENT, AreaEdit, ChangeDiff
 
-COORDINATE_PRECISION = 7  # ≈ 1 cm
 MAX_VERTICES = 100_000  # a tariff zone of hundreds of colonias has tens of thousands
 MAX_PROPOSAL_AREAS = 500
 MAX_MOVES_LISTED = 5000
@@ -90,63 +87,15 @@ def _require(request, kind: str, action: str) -> None:
 # --- geometry in and out -----------------------------------------------------------------------
 
 
-@extend_schema_field(
-    {"type": "object", "description": "GeoJSON Polygon or MultiPolygon in WGS 84 (EPSG:4326)"}
-)
-class AreaGeometryField(serializers.Field):
-    """A GeoJSON Polygon or MultiPolygon in WGS 84, parsed into GEOS (SRID 4326)."""
-
-    default_error_messages = {
-        "not_object": gettext_lazy(
-            "Send the boundary as a GeoJSON geometry object with 'type' and 'coordinates'."
-        ),
-        "wrong_type": gettext_lazy(
-            "The boundary must be a GeoJSON Polygon or MultiPolygon, not {got}."
-        ),
-        "unreadable": gettext_lazy("The boundary is not valid GeoJSON: {reason}"),
-        "too_many_vertices": gettext_lazy(
-            "The boundary has {count} vertices; at most {max} are accepted."
-        ),
-        "out_of_range": gettext_lazy(
-            "The boundary has coordinates outside longitude -180…180 / latitude -90…90: send "
-            "WGS 84 degrees (longitude first)."
-        ),
-    }
-
-    def to_internal_value(self, data):
-        if not isinstance(data, dict) or "type" not in data or "coordinates" not in data:
-            self.fail("not_object")
-        if data["type"] not in ("Polygon", "MultiPolygon"):
-            self.fail("wrong_type", got=str(data["type"])[:40])
-        try:
-            geom = GEOSGeometry(json.dumps(data))
-        except (GEOSException, GDALException, ValueError, TypeError) as exc:
-            self.fail("unreadable", reason=str(exc)[:200])
-        if geom.num_coords > MAX_VERTICES:
-            self.fail("too_many_vertices", count=geom.num_coords, max=MAX_VERTICES)
-        if not geom.empty and not lonlat_in_range(geom):
-            self.fail("out_of_range")
-        geom.srid = WGS84
-        return geom
-
-    def to_representation(self, value):
-        return json.loads(value.json)
-
-
-def _to_wgs84():
-    return CoordTransform(SpatialReference(storage_srid()), SpatialReference(WGS84))
-
-
-def _geojson(geom, transform=None) -> dict | None:
-    """A geometry of the storage CRS as GeoJSON in WGS 84."""
-    if geom is None:
-        return None
-    out = geom.clone()
-    if out.srid is None:
-        out.srid = storage_srid()
-    if out.srid != WGS84:
-        out.transform(transform or _to_wgs84())
-    return GeometryField(precision=COORDINATE_PRECISION).to_representation(out)
+def _area_geometry_field(**kwargs):
+    # An empty boundary passes: the services refuse it (``empty_geometry``) naming the area.
+    return GeoJsonInputField(
+        geom_type=("Polygon", "MultiPolygon"),
+        label_text=gettext_lazy("area boundary"),
+        allow_empty=True,
+        max_vertices=MAX_VERTICES,
+        **kwargs,
+    )
 
 
 def _bbox(request) -> Polygon | None:
@@ -184,7 +133,7 @@ def _ref(ref) -> dict | None:
 
 def diff_json(diff: ChangeDiff) -> dict:
     """A change's diff as the planner's map and table read it."""
-    transform = _to_wgs84()
+    transform = storage_to_wgs84()
     return {
         "token": diff.token,
         "applied": diff.applied,
@@ -199,7 +148,7 @@ def diff_json(diff: ChangeDiff) -> dict:
             "features": [
                 {
                     "type": "Feature",
-                    "geometry": _geojson(move.point, transform),
+                    "geometry": geometry_4326(move.point, transform),
                     "properties": {
                         "account_id": move.account_id,
                         "number": move.number,
@@ -228,44 +177,18 @@ def diff_json(diff: ChangeDiff) -> dict:
 # --- errors ------------------------------------------------------------------------------------
 
 
-def _first_message(detail) -> str:
-    if isinstance(detail, dict):
-        for key, value in detail.items():
-            text = _first_message(value)
-            return text if key == "non_field_errors" else f"{key}: {text}"
-    if isinstance(detail, list) and detail:
-        return _first_message(detail[0])
-    return str(detail)
-
-
-class SectorsApiBase(APIView):
-    """One error shape for every sectorization endpoint."""
+class SectorsApiBase(EditApiBase):
+    """Sectorization refusals in the editors' error shape, with the place to highlight."""
 
     permission_classes = [CanReadSectors]
 
     def handle_exception(self, exc):
         if isinstance(exc, SectorsError):
             return Response(
-                {"code": exc.code, "message": exc.message, "where": _geojson(exc.where)},
-                status=status.HTTP_400_BAD_REQUEST,
-            )
-        if isinstance(exc, ValidationError):
-            return Response(
-                {
-                    "code": "invalid",
-                    "message": _first_message(exc.detail),
-                    "where": None,
-                    "errors": exc.detail,
-                },
+                {"code": exc.code, "message": exc.message, "where": geometry_4326(exc.where)},
                 status=status.HTTP_400_BAD_REQUEST,
             )
         return super().handle_exception(exc)
-
-    @staticmethod
-    def validated(serializer_class, data) -> dict:
-        serializer = serializer_class(data=data)
-        serializer.is_valid(raise_exception=True)
-        return serializer.validated_data
 
 
 # --- reads -------------------------------------------------------------------------------------
@@ -355,7 +278,7 @@ class GapsApi(SectorsApiBase):
             raise ValidationError(
                 {"parent": [_("Give the parent area or a bbox: gaps are looked for inside them.")]}
             )
-        transform = _to_wgs84()
+        transform = storage_to_wgs84()
         gaps = selectors.coverage_gaps(kind=kind, parent_id=parent, envelope=envelope)
         return Response(
             {
@@ -363,7 +286,7 @@ class GapsApi(SectorsApiBase):
                 "features": [
                     {
                         "type": "Feature",
-                        "geometry": _geojson(gap.geom, transform),
+                        "geometry": geometry_4326(gap.geom, transform),
                         "properties": {
                             "kind": gap.kind,
                             "parent_id": gap.parent_id,
@@ -469,7 +392,7 @@ class _ChangeApi(SectorsApiBase):
         parent_id = serializers.IntegerField(required=False, allow_null=True)
         code = serializers.CharField(required=False, allow_null=True, max_length=40)
         name = serializers.CharField(required=False, allow_null=True, max_length=200)
-        geometry = AreaGeometryField(required=False, allow_null=True)
+        geometry = _area_geometry_field(required=False, allow_null=True)
         token = serializers.CharField(required=False, allow_null=True, max_length=64)
         moves_limit = serializers.IntegerField(
             required=False, min_value=0, max_value=MAX_MOVES_LISTED
@@ -528,7 +451,7 @@ class _ProposalApi(SectorsApiBase):
     class AreaSerializer(serializers.Serializer):
         code = serializers.CharField(max_length=40)
         name = serializers.CharField(max_length=200)
-        geometry = AreaGeometryField()
+        geometry = _area_geometry_field()
 
     @extend_schema_serializer(component_name="SectorProposalInput")
     class InputSerializer(serializers.Serializer):

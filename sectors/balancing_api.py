@@ -12,9 +12,6 @@ Permission: ``sectors.change_commercialarea``, the right to change sectors that 
 proposal needs (planners and admins, granted by ``sectors`` migration 0003).
 """
 
-import json
-
-from django.contrib.gis.geos import GEOSGeometry
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import serializers, status
@@ -23,27 +20,14 @@ from rest_framework.views import APIView
 
 from core.api import require_perms
 from gis_core.api_fields import GeoJSONGeometryInput
-from gis_core.srid import WGS84
+from gis_core.edit_api import geometry_4326
 from sectors.balancing import LEVEL_NAMES, BalancingError, SectorFigures, sector_proposal
 
 CAN_PROPOSE = "sectors.change_commercialarea"
-COORD_DECIMALS = 6  # ~0.1 m
 
 
 # Planners and admins (sectors/migrations grant it); others get 403.
 CanPropose = require_perms(CAN_PROPOSE)
-
-
-def _round(coords, decimals: int):
-    if isinstance(coords, (list, tuple)) and coords and isinstance(coords[0], (int, float)):
-        return [round(c, decimals) for c in coords]
-    return [_round(c, decimals) for c in coords]
-
-
-def _geojson(geom: GEOSGeometry) -> dict:
-    shape = json.loads(geom.transform(WGS84, clone=True).json)
-    shape["coordinates"] = _round(shape["coordinates"], COORD_DECIMALS)
-    return shape
 
 
 def _figures(figures: SectorFigures | None) -> dict | None:
@@ -121,7 +105,7 @@ class SectorBalanceApi(APIView):
             {
                 "type": "Feature",
                 "id": sector.code,
-                "geometry": _geojson(sector.geom),
+                "geometry": geometry_4326(sector.geom),
                 "properties": {
                     "code": sector.code,
                     "name": sector.name,

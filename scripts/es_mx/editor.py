@@ -2,7 +2,8 @@
 cadastre/templates/cadastre/editor.html)."""
 
 ES_MX = {
-    # API input errors
+    # API input errors (gis_core/edit_api.py, shared by every map API). {field} is a geometry
+    # field's label: every label is a feminine noun in Spanish («La {field}»).
     "Send the {field} as a GeoJSON geometry object with 'type' and 'coordinates'.": (
         "Envíe la {field} como un objeto de geometría GeoJSON con 'type' y 'coordinates'."
     ),
@@ -19,6 +20,7 @@ ES_MX = {
         "La {field} tiene coordenadas fuera de longitud -180…180 / latitud -90…90: envíe grados "
         "WGS 84 (primero la longitud)."
     ),
+    "%(types)s or %(last)s": "%(types)s o %(last)s",
     "geometry": "geometría",
     "split line": "línea de corte",
     "Give bbox=minlon,minlat,maxlon,maxlat in WGS 84 degrees.": (

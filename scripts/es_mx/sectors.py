@@ -65,11 +65,8 @@ ES_MX = {
     "%(count)s %(kind)s(s) (%(codes)s) would not lie whole inside any of the proposed areas. Make the proposal follow their boundaries, redraw them first, or drop them with the proposal.": "%(count)s área(s) de tipo %(kind)s (%(codes)s) no quedarían completas dentro de ninguna de las áreas propuestas. Haga que la propuesta siga sus límites, redibújelas primero o elimínelas con la propuesta.",
     "The accounts or boundaries changed since the preview, so applying it now would not do what was shown. Preview the change again, then apply it.": "Las cuentas o los límites cambiaron desde la vista previa, así que aplicarla ahora no haría lo que se mostró. Genere de nuevo la vista previa y luego aplíquela.",
     # api
-    "Send the boundary as a GeoJSON geometry object with 'type' and 'coordinates'.": "Envíe el límite como un objeto de geometría GeoJSON con 'type' y 'coordinates'.",
-    "The boundary must be a GeoJSON Polygon or MultiPolygon, not {got}.": "El límite debe ser un Polygon o MultiPolygon de GeoJSON, no {got}.",
-    "The boundary is not valid GeoJSON: {reason}": "El límite no es GeoJSON válido: {reason}",
-    "The boundary has {count} vertices; at most {max} are accepted.": "El límite tiene {count} vértices; se aceptan como máximo {max}.",
-    "The boundary has coordinates outside longitude -180…180 / latitude -90…90: send WGS 84 degrees (longitude first).": "El límite tiene coordenadas fuera de longitud -180…180 / latitud -90…90: envíe grados WGS 84 (primero la longitud).",
+    # feminine, unlike «límite»: the geometry field messages say «La {field}»
+    "area boundary": "delimitación del área",
     "Your role does not allow you to change %(kind)s areas.": "Su rol no le permite modificar áreas de tipo %(kind)s.",
     "Give bbox=minlon,minlat,maxlon,maxlat in WGS 84 degrees, with min < max within -180…180 and -90…90.": "Indique bbox=minlon,minlat,maxlon,maxlat en grados WGS 84, con mín < máx dentro de -180…180 y -90…90.",
     "Unknown layer “%(kind)s”; use one of: %(kinds)s.": "Capa desconocida «%(kind)s»; use una de: %(kinds)s.",
