@@ -86,7 +86,9 @@ def _normalized(expression: str) -> str:
 _PARTY_NAME = "{t}.name || ' ' || {t}.first_surname || ' ' || {t}.second_surname"
 
 
-def _code_top(table: str, column: str, param: str = "q", fuzzy: str = "true") -> str:
+def _code_top(
+    table: str, column: str, param: str = "q", fuzzy: str = "true", normalized: bool = True
+) -> str:
     """Top hits of a key, number or serial column: ids and scores, best first.
 
     What starts with the query comes first (exact, then by length), straight from the
@@ -94,9 +96,10 @@ def _code_top(table: str, column: str, param: str = "q", fuzzy: str = "true") ->
     index looks for it inside the value or with a typo: with zero-padded numbers almost every
     row shares the query's "000" trigrams, and rechecking them all is what takes time. For
     the same reason ``fuzzy`` (an SQL boolean) can switch that second step off: a query shaped
-    like a cadastral key is no account number or meter serial with a typo."""
-    expr = _normalized(f"x.{column}")
-    inner = _normalized(f"y.{column}")
+    like a cadastral key is no account number or meter serial with a typo. ``normalized``
+    False: the column holds no letters (its CHECK says so) and its indexes hold it as is."""
+    expr = _normalized(f"x.{column}") if normalized else f"x.{column}"
+    inner = _normalized(f"y.{column}") if normalized else f"y.{column}"
     q, prefix, infix = f"%({param})s", f"%({param}_prefix)s", f"%({param}_infix)s"
     score = (
         f"(CASE WHEN {expr} = {q} THEN 3 WHEN {expr} LIKE {prefix} THEN 2"
@@ -169,7 +172,8 @@ def _kind_sql(kind: str, words: int) -> str:
             {place}"""  # noqa: S608 (constants; input is bound)
     if kind == "parcel":
         # Two searched columns: one candidate list per index, merged per parcel.
-        key_top = _code_top("cadastre_parcel", "cadastral_key", "key")
+        # A key is digits and dashes: migration 0009 indexes it as is.
+        key_top = _code_top("cadastre_parcel", "cadastral_key", "key", normalized=False)
         address_top = _text_top("cadastre_parcel", ("address",), "x.address", words)
         return f"""
             SELECT p.id, p.cadastral_key AS label, p.address AS detail, p.id AS parcel_id,

@@ -1,6 +1,8 @@
 """Search across the customer roll: accents, case and typos, every kind of hit, the trigram
 indexes, and the search endpoint."""
 
+import re
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -163,6 +165,24 @@ def test_each_kind_is_answered_by_its_trigram_index(roll):
             cursor.execute("ROLLBACK")
     used = {name for name in TRIGRAM_INDEXES if any(name in plan for plan in plans)}
     assert used == TRIGRAM_INDEXES
+
+
+def test_a_key_prefix_is_answered_by_the_prefix_index_on_the_key_as_stored(roll):
+    """Keys are digits and dashes: the search reads the column itself (no lower/unaccent per
+    row) and the plan walks the key's text_pattern_ops btree."""
+    with CaptureQueriesContext(connection) as queries:
+        hits = roll_search(query="0042-01", kinds=("parcel",))
+    assert {hit.id for hit in hits} == {roll["parcel"].pk, roll["other"].pk}
+    sql = next(q["sql"] for q in queries.captured_queries if "WITH" in q["sql"])
+    with connection.cursor() as cursor:
+        cursor.execute("BEGIN")
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("EXPLAIN " + sql)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+        cursor.execute("ROLLBACK")
+    assert "parcel_key_prefix" in plan
+    assert "cadastral_key" in plan
+    assert not re.search(r"unaccent\(\(\w*\.?cadastral_key", plan)
 
 
 def test_migration_created_the_extensions_and_an_immutable_unaccent():
