@@ -4,9 +4,10 @@ what is wrong; thresholds come from the ValidationRule table."""
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 
 from metering.models import Reading, ReadingStatus, RuleCode, ValidationRule
-from metering.validation import RuleParamsError, rule_params_clean
+from metering.validation import RuleParamsError, _window_sql, rule_params_clean
 from tests.metering.factories import history, item, local, lonlat, meter, sync
 
 pytestmark = pytest.mark.django_db
@@ -204,3 +205,24 @@ def test_a_bad_value_beside_good_ones_does_not_spoil_the_batch(periods, lector):
     )
     assert [r.status for r in result.results] == ["accepted", "rejected", "accepted"]
     assert result.results[1].code == "captured_at_invalid"
+
+
+def test_the_chain_probe_reads_the_index_alone(periods, lector):
+    """The last readings of a meter come from the chain index without visiting the table
+    (migration 0014): everything the chain and the rules read is in the index."""
+    m = meter()
+    history(lector, m, [100, 110, 121])
+    window = _window_sql(False, 6, bounded=True)
+    sql = f"""SELECT w.* FROM (SELECT 130::numeric AS value, %s::bigint AS meter_id,
+                                      NULL::bigint AS period_id, now() AS captured_at) c,
+                              (SELECT false AS in_order) o,
+                              LATERAL ({window}) w"""
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_bitmapscan = off")
+        cursor.execute("EXPLAIN " + sql, [m.pk])
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+        cursor.execute(sql, [m.pk])
+        prev_value, *_rest = cursor.fetchone()
+    assert "Index Only Scan Backward using reading_meter_time" in plan
+    assert prev_value == Decimal("121")
