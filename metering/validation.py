@@ -398,6 +398,17 @@ def stage_resolve(
         # Some value has the right shape but does not cast (2026-02-30, 1.2.3, a bad hex
         # digit): parse again row by row, exception-safe (see the formats above).
         cursor.execute(_resolve_sql(safe=True, derive=derive_client_id, **kwargs), params)
+    _mark_repeats(cursor, out)
+
+
+def _mark_repeats(cursor, table: str) -> None:
+    """Client ids sent twice in the batch: the later rows are duplicates of the first."""
+    cursor.execute(
+        f"""UPDATE {table} t SET dup_row = TRUE
+              FROM (SELECT client_id, min(row_no) AS first_row FROM {table}
+                     WHERE client_id IS NOT NULL GROUP BY client_id HAVING count(*) > 1) r
+             WHERE t.client_id = r.client_id AND t.row_no > r.first_row"""  # noqa: S608
+    )
 
 
 def _resolve_sql(*, safe, derive, stage, out, period_code, columns) -> str:
@@ -539,16 +550,11 @@ def _resolve_sql(*, safe, derive, stage, out, period_code, columns) -> str:
             {period_join}
             OFFSET 0
         ),
-        -- Client ids sent twice in the batch: the later rows are duplicates of the first.
-        repeated AS (
-            SELECT cid, min(row_no) AS first_row FROM p2
-            WHERE cid IS NOT NULL GROUP BY cid HAVING count(*) > 1
-        ),
+        -- Repeats inside the batch are marked afterwards (_mark_repeats): a second read of
+        -- p2 here would keep all of its wide rows in a spilled tuplestore.
         q AS (
-            SELECT p2.*, d.id AS dup_id,
-                   coalesce(p2.row_no > rp.first_row, FALSE) AS dup_row
+            SELECT p2.*, d.id AS dup_id, FALSE AS dup_row
             FROM p2
-            LEFT JOIN repeated rp ON rp.cid = p2.cid
             LEFT JOIN {stored} d ON d.client_id = p2.cid
         )
         SELECT q.row_no, q.raw_client_id, q.cid AS client_id, q.meter_ref, q.meter_id, q.dials,

@@ -113,3 +113,18 @@ def test_the_rejection_report_is_a_csv(periods):
     rejections_csv(batch=report.batch, out=out)
     lines = out.getvalue().splitlines()
     assert len(lines) == 2 and lines[1].startswith("1,ZZ-9,unknown_meter,")
+
+
+def test_the_same_row_twice_in_one_file_is_stored_once(periods, lector):
+    a = meter(serial="A-1")
+    row = ("A-1", "112", "", ts(2025, 2, 10))
+    report = readings_file_ingest(
+        period_code="2025-02",
+        fileobj=csv_of(row, ("A-1", "113", "", ts(2025, 2, 12)), row),
+        name="twice.csv",
+    )
+    assert (report.batch.rows, report.batch.accepted, report.batch.duplicates) == (3, 2, 1)
+    assert sorted(Reading.objects.filter(meter=a).values_list("value", flat=True)) == [
+        Decimal("112"),
+        Decimal("113"),
+    ]
