@@ -122,6 +122,19 @@ def write_file(path: Path, code: str) -> int:
     return rows
 
 
+def checkpoint() -> None:
+    """Untimed, before each timed step: write out the dirty buffers the previous step left.
+    A timed step that wrote a million rows leaves gigabytes of them, and a checkpoint falling
+    inside the next step moved its time by ±10 s from run to run."""
+    from django.db import DatabaseError, connection, transaction
+
+    try:
+        with transaction.atomic(), connection.cursor() as cur:
+            cur.execute("CHECKPOINT")
+    except DatabaseError as exc:  # needs superuser or pg_checkpoint
+        print(f"(no CHECKPOINT before the step, figures vary more: {exc})".strip())
+
+
 def time_ours(path: Path, code: str) -> tuple[float, dict]:
     from django.db import transaction
 
@@ -296,10 +309,13 @@ def main() -> int:
             cur.execute("VACUUM ANALYZE metering_meter")
         megabytes = path.stat().st_size / 1e6
         print(f"{stored:,} readings stored; file {path.name}: {rows:,} rows, {megabytes:.0f} MB")
+        checkpoint()
         ours, summary = time_ours(path, code)
         print(f"ours: {ours:.2f} s = {rows / ours:,.0f} rows/s; {summary}")
+        checkpoint()
         baseline = time_copy(path)
         print(f"raw COPY into a bare table: {baseline:.2f} s = {rows / baseline:,.0f} rows/s")
+        checkpoint()
         floor = time_floor(path, code)
         print(f"write floor (staging + bare INSERT into metering_reading): {floor:.2f} s")
         times, synced = time_syncs(code, reps=args.reps, size=args.sync_size)
