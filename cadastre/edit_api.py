@@ -40,9 +40,9 @@ from gis_core.api_fields import lonlat_bbox_parse, storage_envelope
 from gis_core.edit_api import (
     EditApiBase,
     GeoJsonInputField,
-    geojson_4326_sql,
     geometry_4326,
 )
+from gis_core.srid import geojson_4326_sql
 
 # The editor never needs more than a street or two of parcels at once; beyond this the answer
 # says it was capped and the map asks to zoom in.

@@ -12,7 +12,6 @@ full DRF detail under ``errors``. Each app's base view adds its own domain error
 import json
 import math
 
-from django.contrib.gis.db.models.functions import AsGeoJSON, Transform
 from django.contrib.gis.gdal import CoordTransform, GDALException, SpatialReference
 from django.contrib.gis.geos import GEOSException, GEOSGeometry
 from django.utils.translation import gettext, gettext_lazy
@@ -23,10 +22,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_gis.fields import GeometryField
 
-from gis_core.srid import WGS84, storage_srid
+from gis_core.srid import COORDINATE_PRECISION, WGS84, storage_srid
 
-# 7 decimals of a degree ≈ 1 cm: enough for features drawn in metres, no float noise.
-COORDINATE_PRECISION = 7
 # A feature drawn by hand has tens of vertices; thousands mean a bug or an abuse.
 MAX_VERTICES = 10_000
 
@@ -148,13 +145,6 @@ def geometry_4326(geom, transform: CoordTransform | None = None) -> dict | None:
     if geom.srid != WGS84:
         geom = geom.transform(transform or WGS84, clone=True)
     return GeometryField(precision=COORDINATE_PRECISION).to_representation(geom)
-
-
-def geojson_4326_sql(column: str) -> AsGeoJSON:
-    """A queryset annotation: the ``column`` (storage CRS) as GeoJSON text in WGS 84."""
-    # PostGIS writes the GeoJSON: about 4x faster than GEOS objects through a serializer field
-    # for the thousands of features of a street-level view.
-    return AsGeoJSON(Transform(column, WGS84), precision=COORDINATE_PRECISION)
 
 
 def first_message(detail, labels: dict | None = None) -> str:

@@ -29,7 +29,8 @@ from rest_framework.response import Response
 
 from core.api import domain_error_response, require_perms
 from gis_core.api_fields import lonlat_bbox_parse, storage_envelope
-from gis_core.edit_api import EditApiBase, GeoJsonInputField, geojson_4326_sql, geometry_4326
+from gis_core.edit_api import EditApiBase, GeoJsonInputField, geometry_4326
+from gis_core.srid import geojson_4326_sql
 from network import editing
 from network.models import (
     PIPE_MAX_DIAMETER_MM,

@@ -10,14 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.contrib.gis.db.models.functions import AsGeoJSON, Transform
+from django.contrib.gis.db.models.functions import Transform
 from django.contrib.gis.geos import GEOSGeometry, Polygon
 from django.db import connection
 from django.db.models import F, Q
 from django.utils.translation import gettext as _
 
 from cadastre.models import ServiceAccount
-from gis_core.srid import WGS84
+from gis_core.srid import WGS84, geojson_4326_sql
 from sectors.models import (
     ASSIGNMENT_COLUMN,
     KINDS,
@@ -29,9 +29,6 @@ from sectors.models import (
     SectorsError,
     TariffZone,
 )
-
-# 7 decimals of a degree ≈ 1 cm (as the cadastre's editing API).
-COORDINATE_PRECISION = 7
 
 
 def _model(kind: str):
@@ -49,11 +46,7 @@ def area_list(*, kind: str, parent_id: int | None = None, envelope: Polygon | No
             qs = qs.filter(parent_id=parent_id)
     if envelope is not None:
         qs = qs.filter(geom__intersects=envelope)
-    return (
-        qs.annotate(geojson=AsGeoJSON(Transform("geom", WGS84), precision=COORDINATE_PRECISION))
-        .defer("geom")
-        .order_by("code")
-    )
+    return qs.annotate(geojson=geojson_4326_sql("geom")).defer("geom").order_by("code")
 
 
 def area_account_counts(*, kind: str, ids: list[int]) -> dict[int, int]:
