@@ -334,7 +334,10 @@ def test_an_orthophoto_can_be_laid_under_the_drawn_map(page, live_server, city):
     assert any(f"/tiles/ortho/{photo.pk}/18/" in url for url in asked)
     assert page.locator(".leaflet-tile-pane img.leaflet-tile").count() > 0
 
-    page.reload()
+    # The shell's own readiness is what counts, not the page's "load" event: that one also
+    # waits for every tile image the reload starts (here, tiles of an orthophoto whose file
+    # does not exist), and in one CI run it had not come after 30 s.
+    page.reload(wait_until="domcontentloaded")
     page.wait_for_selector("#map-shell[data-ready='true']", timeout=15_000)
     assert page.is_checked(f"input[name=background][value='{photo.pk}']")
     page.get_by_label("Solo el mapa dibujado").check()
