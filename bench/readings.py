@@ -37,7 +37,7 @@ import time
 import uuid
 from pathlib import Path
 
-from _common import result, setup_django
+from _common import checkpoint, result, setup_django
 
 BARE_TABLE = "bench_plain_readings"
 CSV_COLUMNS = ("meter_serial", "value", "observation", "captured_at", "lon", "lat", "accuracy_m")
@@ -120,19 +120,6 @@ def write_file(path: Path, code: str) -> int:
                 out.write(chunk)
                 rows += bytes(chunk).count(b"\n")
     return rows
-
-
-def checkpoint() -> None:
-    """Untimed, before each timed step: write out the dirty buffers the previous step left.
-    A timed step that wrote a million rows leaves gigabytes of them, and a checkpoint falling
-    inside the next step moved its time by ±10 s from run to run."""
-    from django.db import DatabaseError, connection, transaction
-
-    try:
-        with transaction.atomic(), connection.cursor() as cur:
-            cur.execute("CHECKPOINT")
-    except DatabaseError as exc:  # needs superuser or pg_checkpoint
-        print(f"(no CHECKPOINT before the step, figures vary more: {exc})".strip())
 
 
 def time_ours(path: Path, code: str) -> tuple[float, dict]:
