@@ -66,7 +66,7 @@ class Migration(migrations.Migration):
                 (
                     "geom",
                     django.contrib.gis.db.models.fields.PolygonField(
-                        srid=32614, verbose_name="area"
+                        srid=settings.CAUDAL_SRID, verbose_name="area"
                     ),
                 ),
                 ("accounts", models.PositiveIntegerField(verbose_name="accounts")),

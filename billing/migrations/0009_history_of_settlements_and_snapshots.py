@@ -5,6 +5,7 @@ import django.db.models.deletion
 import django.utils.timezone
 import pgtrigger.compiler
 import pgtrigger.migrations
+from django.conf import settings
 from django.db import migrations, models
 
 
@@ -52,7 +53,7 @@ class Migration(migrations.Migration):
                 (
                     "geom",
                     django.contrib.gis.db.models.fields.PolygonField(
-                        srid=32614, verbose_name="area"
+                        srid=settings.CAUDAL_SRID, verbose_name="area"
                     ),
                 ),
                 ("accounts", models.PositiveIntegerField(verbose_name="accounts")),

@@ -254,7 +254,7 @@ class Migration(migrations.Migration):
             model_name="delinquencyzoneevent",
             name="geom",
             field=django.contrib.gis.db.models.fields.PolygonField(
-                spatial_index=False, srid=32614, verbose_name="area"
+                spatial_index=False, srid=settings.CAUDAL_SRID, verbose_name="area"
             ),
         ),
         migrations.AlterField(

@@ -17,7 +17,7 @@ class Migration(migrations.Migration):
             model_name="blockevent",
             name="geom",
             field=django.contrib.gis.db.models.fields.PolygonField(
-                spatial_index=False, srid=32614, verbose_name="outline"
+                spatial_index=False, srid=settings.CAUDAL_SRID, verbose_name="outline"
             ),
         ),
         migrations.AlterField(
@@ -37,7 +37,11 @@ class Migration(migrations.Migration):
             model_name="censuscampaignevent",
             name="area",
             field=django.contrib.gis.db.models.fields.MultiPolygonField(
-                blank=True, null=True, spatial_index=False, srid=32614, verbose_name="area"
+                blank=True,
+                null=True,
+                spatial_index=False,
+                srid=settings.CAUDAL_SRID,
+                verbose_name="area",
             ),
         ),
         migrations.AlterField(
@@ -70,7 +74,11 @@ class Migration(migrations.Migration):
             model_name="censusvisitevent",
             name="position",
             field=django.contrib.gis.db.models.fields.PointField(
-                blank=True, null=True, spatial_index=False, srid=32614, verbose_name="GPS position"
+                blank=True,
+                null=True,
+                spatial_index=False,
+                srid=settings.CAUDAL_SRID,
+                verbose_name="GPS position",
             ),
         ),
         migrations.AlterField(
@@ -90,7 +98,7 @@ class Migration(migrations.Migration):
             model_name="localityevent",
             name="geom",
             field=django.contrib.gis.db.models.fields.MultiPolygonField(
-                spatial_index=False, srid=32614, verbose_name="boundary"
+                spatial_index=False, srid=settings.CAUDAL_SRID, verbose_name="boundary"
             ),
         ),
         migrations.AlterField(
@@ -136,7 +144,7 @@ class Migration(migrations.Migration):
             model_name="parcelevent",
             name="geom",
             field=django.contrib.gis.db.models.fields.PolygonField(
-                spatial_index=False, srid=32614, verbose_name="outline"
+                spatial_index=False, srid=settings.CAUDAL_SRID, verbose_name="outline"
             ),
         ),
         migrations.AlterField(
@@ -210,14 +218,14 @@ class Migration(migrations.Migration):
             model_name="serviceaccountevent",
             name="service_point",
             field=django.contrib.gis.db.models.fields.PointField(
-                spatial_index=False, srid=32614, verbose_name="service point"
+                spatial_index=False, srid=settings.CAUDAL_SRID, verbose_name="service point"
             ),
         ),
         migrations.AlterField(
             model_name="streetsegmentevent",
             name="geom",
             field=django.contrib.gis.db.models.fields.LineStringField(
-                spatial_index=False, srid=32614, verbose_name="centreline"
+                spatial_index=False, srid=settings.CAUDAL_SRID, verbose_name="centreline"
             ),
         ),
     ]

@@ -17,7 +17,7 @@ class Migration(migrations.Migration):
             model_name="orthophotoevent",
             name="bounds",
             field=django.contrib.gis.db.models.fields.PolygonField(
-                spatial_index=False, srid=32614, verbose_name="bounds"
+                spatial_index=False, srid=settings.CAUDAL_SRID, verbose_name="bounds"
             ),
         ),
         migrations.AlterField(

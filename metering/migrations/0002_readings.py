@@ -333,7 +333,10 @@ class Migration(migrations.Migration):
                 (
                     "position",
                     django.contrib.gis.db.models.fields.PointField(
-                        blank=True, null=True, srid=32614, verbose_name="reader's position"
+                        blank=True,
+                        null=True,
+                        srid=settings.CAUDAL_SRID,
+                        verbose_name="reader's position",
                     ),
                 ),
                 (
@@ -480,7 +483,10 @@ class Migration(migrations.Migration):
                 (
                     "position",
                     django.contrib.gis.db.models.fields.PointField(
-                        blank=True, null=True, srid=32614, verbose_name="reader's position"
+                        blank=True,
+                        null=True,
+                        srid=settings.CAUDAL_SRID,
+                        verbose_name="reader's position",
                     ),
                 ),
                 (
@@ -680,7 +686,7 @@ class Migration(migrations.Migration):
             model_name="meter",
             name="location",
             field=django.contrib.gis.db.models.fields.PointField(
-                blank=True, null=True, srid=32614, verbose_name="location"
+                blank=True, null=True, srid=settings.CAUDAL_SRID, verbose_name="location"
             ),
         ),
         migrations.AddField(
@@ -709,7 +715,7 @@ class Migration(migrations.Migration):
             model_name="meterevent",
             name="location",
             field=django.contrib.gis.db.models.fields.PointField(
-                blank=True, null=True, srid=32614, verbose_name="location"
+                blank=True, null=True, srid=settings.CAUDAL_SRID, verbose_name="location"
             ),
         ),
         migrations.AddField(

@@ -3,6 +3,7 @@ indexes; nothing searches readings by the reader's position (no GiST to maintain
 
 import django.contrib.gis.db.models.fields
 import django.db.models.deletion
+from django.conf import settings
 from django.db import migrations, models
 
 
@@ -42,7 +43,7 @@ class Migration(migrations.Migration):
                 blank=True,
                 null=True,
                 spatial_index=False,
-                srid=32614,
+                srid=settings.CAUDAL_SRID,
                 verbose_name="reader's position",
             ),
         ),
@@ -53,7 +54,7 @@ class Migration(migrations.Migration):
                 blank=True,
                 null=True,
                 spatial_index=False,
-                srid=32614,
+                srid=settings.CAUDAL_SRID,
                 verbose_name="reader's position",
             ),
         ),

@@ -33,7 +33,7 @@ class Migration(migrations.Migration):
                 (
                     "location",
                     django.contrib.gis.db.models.fields.PointField(
-                        srid=32614, verbose_name="location"
+                        srid=settings.CAUDAL_SRID, verbose_name="location"
                     ),
                 ),
                 (
@@ -91,7 +91,7 @@ class Migration(migrations.Migration):
                 (
                     "location",
                     django.contrib.gis.db.models.fields.PointField(
-                        srid=32614, verbose_name="location"
+                        srid=settings.CAUDAL_SRID, verbose_name="location"
                     ),
                 ),
                 (

@@ -103,7 +103,7 @@ class Migration(migrations.Migration):
             model_name="macrometerevent",
             name="location",
             field=django.contrib.gis.db.models.fields.PointField(
-                spatial_index=False, srid=32614, verbose_name="location"
+                spatial_index=False, srid=settings.CAUDAL_SRID, verbose_name="location"
             ),
         ),
         migrations.AlterField(
@@ -270,7 +270,11 @@ class Migration(migrations.Migration):
             model_name="meterevent",
             name="location",
             field=django.contrib.gis.db.models.fields.PointField(
-                blank=True, null=True, spatial_index=False, srid=32614, verbose_name="location"
+                blank=True,
+                null=True,
+                spatial_index=False,
+                srid=settings.CAUDAL_SRID,
+                verbose_name="location",
             ),
         ),
         migrations.AlterField(

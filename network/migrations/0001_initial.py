@@ -34,7 +34,7 @@ class Migration(migrations.Migration):
                 (
                     "geom",
                     django.contrib.gis.db.models.fields.PointField(
-                        srid=32614, verbose_name="location"
+                        srid=settings.CAUDAL_SRID, verbose_name="location"
                     ),
                 ),
                 (
@@ -72,7 +72,7 @@ class Migration(migrations.Migration):
                 (
                     "geom",
                     django.contrib.gis.db.models.fields.PointField(
-                        srid=32614, verbose_name="location"
+                        srid=settings.CAUDAL_SRID, verbose_name="location"
                     ),
                 ),
                 (
@@ -119,7 +119,7 @@ class Migration(migrations.Migration):
                 (
                     "geom",
                     django.contrib.gis.db.models.fields.PointField(
-                        srid=32614, verbose_name="location"
+                        srid=settings.CAUDAL_SRID, verbose_name="location"
                     ),
                 ),
                 (
@@ -165,7 +165,7 @@ class Migration(migrations.Migration):
                 (
                     "geom",
                     django.contrib.gis.db.models.fields.PointField(
-                        srid=32614, verbose_name="location"
+                        srid=settings.CAUDAL_SRID, verbose_name="location"
                     ),
                 ),
                 (
@@ -210,7 +210,7 @@ class Migration(migrations.Migration):
                 (
                     "geom",
                     django.contrib.gis.db.models.fields.PointField(
-                        srid=32614, verbose_name="location"
+                        srid=settings.CAUDAL_SRID, verbose_name="location"
                     ),
                 ),
                 (
@@ -250,7 +250,10 @@ class Migration(migrations.Migration):
                 ("frac_from", models.FloatField()),
                 ("frac_to", models.FloatField()),
                 ("length_m", models.FloatField()),
-                ("geom", django.contrib.gis.db.models.fields.LineStringField(srid=32614)),
+                (
+                    "geom",
+                    django.contrib.gis.db.models.fields.LineStringField(srid=settings.CAUDAL_SRID),
+                ),
             ],
             options={
                 "verbose_name": "network edge",
@@ -269,7 +272,10 @@ class Migration(migrations.Migration):
                 ("frac_from", models.FloatField()),
                 ("frac_to", models.FloatField()),
                 ("length_m", models.FloatField()),
-                ("geom", django.contrib.gis.db.models.fields.LineStringField(srid=32614)),
+                (
+                    "geom",
+                    django.contrib.gis.db.models.fields.LineStringField(srid=settings.CAUDAL_SRID),
+                ),
             ],
             options={
                 "abstract": False,
@@ -279,7 +285,7 @@ class Migration(migrations.Migration):
             name="NetworkVertex",
             fields=[
                 ("id", models.BigIntegerField(primary_key=True, serialize=False)),
-                ("geom", django.contrib.gis.db.models.fields.PointField(srid=32614)),
+                ("geom", django.contrib.gis.db.models.fields.PointField(srid=settings.CAUDAL_SRID)),
             ],
             options={
                 "verbose_name": "network vertex",
@@ -293,7 +299,7 @@ class Migration(migrations.Migration):
                 ("pgh_created_at", models.DateTimeField(auto_now_add=True)),
                 ("pgh_label", models.TextField(help_text="The event label.")),
                 ("id", models.BigIntegerField(serialize=False)),
-                ("geom", django.contrib.gis.db.models.fields.PointField(srid=32614)),
+                ("geom", django.contrib.gis.db.models.fields.PointField(srid=settings.CAUDAL_SRID)),
             ],
             options={
                 "abstract": False,
@@ -311,7 +317,7 @@ class Migration(migrations.Migration):
                 (
                     "break_point",
                     django.contrib.gis.db.models.fields.PointField(
-                        srid=32614, verbose_name="break point"
+                        srid=settings.CAUDAL_SRID, verbose_name="break point"
                     ),
                 ),
                 (
@@ -333,7 +339,7 @@ class Migration(migrations.Migration):
                 (
                     "geom",
                     django.contrib.gis.db.models.fields.MultiLineStringField(
-                        srid=32614, verbose_name="isolated section"
+                        srid=settings.CAUDAL_SRID, verbose_name="isolated section"
                     ),
                 ),
                 (
@@ -397,7 +403,7 @@ class Migration(migrations.Migration):
                 (
                     "break_point",
                     django.contrib.gis.db.models.fields.PointField(
-                        srid=32614, verbose_name="break point"
+                        srid=settings.CAUDAL_SRID, verbose_name="break point"
                     ),
                 ),
                 (
@@ -419,7 +425,7 @@ class Migration(migrations.Migration):
                 (
                     "geom",
                     django.contrib.gis.db.models.fields.MultiLineStringField(
-                        srid=32614, verbose_name="isolated section"
+                        srid=settings.CAUDAL_SRID, verbose_name="isolated section"
                     ),
                 ),
                 (
@@ -573,7 +579,7 @@ class Migration(migrations.Migration):
                 (
                     "geom",
                     django.contrib.gis.db.models.fields.LineStringField(
-                        srid=32614, verbose_name="pipe route"
+                        srid=settings.CAUDAL_SRID, verbose_name="pipe route"
                     ),
                 ),
                 (
@@ -650,7 +656,7 @@ class Migration(migrations.Migration):
                 (
                     "geom",
                     django.contrib.gis.db.models.fields.LineStringField(
-                        srid=32614, verbose_name="pipe route"
+                        srid=settings.CAUDAL_SRID, verbose_name="pipe route"
                     ),
                 ),
                 (
@@ -680,7 +686,7 @@ class Migration(migrations.Migration):
                 (
                     "geom",
                     django.contrib.gis.db.models.fields.PointField(
-                        srid=32614, verbose_name="location"
+                        srid=settings.CAUDAL_SRID, verbose_name="location"
                     ),
                 ),
                 (
@@ -738,7 +744,7 @@ class Migration(migrations.Migration):
                 (
                     "geom",
                     django.contrib.gis.db.models.fields.PointField(
-                        srid=32614, verbose_name="location"
+                        srid=settings.CAUDAL_SRID, verbose_name="location"
                     ),
                 ),
                 (
@@ -794,7 +800,7 @@ class Migration(migrations.Migration):
                 (
                     "geom",
                     django.contrib.gis.db.models.fields.PointField(
-                        srid=32614, verbose_name="tap on the pipe"
+                        srid=settings.CAUDAL_SRID, verbose_name="tap on the pipe"
                     ),
                 ),
             ],
@@ -813,7 +819,7 @@ class Migration(migrations.Migration):
                 (
                     "geom",
                     django.contrib.gis.db.models.fields.PointField(
-                        srid=32614, verbose_name="tap on the pipe"
+                        srid=settings.CAUDAL_SRID, verbose_name="tap on the pipe"
                     ),
                 ),
             ],
@@ -872,7 +878,7 @@ class Migration(migrations.Migration):
                 (
                     "geom",
                     django.contrib.gis.db.models.fields.LineStringField(
-                        srid=32614, verbose_name="pipe route"
+                        srid=settings.CAUDAL_SRID, verbose_name="pipe route"
                     ),
                 ),
                 (
@@ -940,7 +946,7 @@ class Migration(migrations.Migration):
                 (
                     "geom",
                     django.contrib.gis.db.models.fields.LineStringField(
-                        srid=32614, verbose_name="pipe route"
+                        srid=settings.CAUDAL_SRID, verbose_name="pipe route"
                     ),
                 ),
                 (
@@ -970,7 +976,7 @@ class Migration(migrations.Migration):
                 (
                     "geom",
                     django.contrib.gis.db.models.fields.PointField(
-                        srid=32614, verbose_name="location"
+                        srid=settings.CAUDAL_SRID, verbose_name="location"
                     ),
                 ),
                 (
@@ -1029,7 +1035,7 @@ class Migration(migrations.Migration):
                 (
                     "geom",
                     django.contrib.gis.db.models.fields.PointField(
-                        srid=32614, verbose_name="location"
+                        srid=settings.CAUDAL_SRID, verbose_name="location"
                     ),
                 ),
                 (
@@ -1087,7 +1093,7 @@ class Migration(migrations.Migration):
                 (
                     "geom",
                     django.contrib.gis.db.models.fields.PointField(
-                        srid=32614, verbose_name="location"
+                        srid=settings.CAUDAL_SRID, verbose_name="location"
                     ),
                 ),
                 (
@@ -1153,7 +1159,7 @@ class Migration(migrations.Migration):
                 (
                     "geom",
                     django.contrib.gis.db.models.fields.PointField(
-                        srid=32614, verbose_name="location"
+                        srid=settings.CAUDAL_SRID, verbose_name="location"
                     ),
                 ),
                 (
@@ -1218,7 +1224,7 @@ class Migration(migrations.Migration):
                 (
                     "geom",
                     django.contrib.gis.db.models.fields.PointField(
-                        srid=32614, verbose_name="location"
+                        srid=settings.CAUDAL_SRID, verbose_name="location"
                     ),
                 ),
                 (
@@ -1299,7 +1305,7 @@ class Migration(migrations.Migration):
                 (
                     "geom",
                     django.contrib.gis.db.models.fields.PointField(
-                        srid=32614, verbose_name="location"
+                        srid=settings.CAUDAL_SRID, verbose_name="location"
                     ),
                 ),
                 (
@@ -1379,7 +1385,7 @@ class Migration(migrations.Migration):
                 (
                     "geom",
                     django.contrib.gis.db.models.fields.PointField(
-                        srid=32614, verbose_name="location"
+                        srid=settings.CAUDAL_SRID, verbose_name="location"
                     ),
                 ),
                 (

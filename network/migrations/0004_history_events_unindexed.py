@@ -19,28 +19,28 @@ class Migration(migrations.Migration):
             model_name="hydrantevent",
             name="geom",
             field=django.contrib.gis.db.models.fields.PointField(
-                spatial_index=False, srid=32614, verbose_name="location"
+                spatial_index=False, srid=settings.CAUDAL_SRID, verbose_name="location"
             ),
         ),
         migrations.AlterField(
             model_name="junctionevent",
             name="geom",
             field=django.contrib.gis.db.models.fields.PointField(
-                spatial_index=False, srid=32614, verbose_name="location"
+                spatial_index=False, srid=settings.CAUDAL_SRID, verbose_name="location"
             ),
         ),
         migrations.AlterField(
             model_name="manholeevent",
             name="geom",
             field=django.contrib.gis.db.models.fields.PointField(
-                spatial_index=False, srid=32614, verbose_name="location"
+                spatial_index=False, srid=settings.CAUDAL_SRID, verbose_name="location"
             ),
         ),
         migrations.AlterField(
             model_name="networkedgeevent",
             name="geom",
             field=django.contrib.gis.db.models.fields.LineStringField(
-                spatial_index=False, srid=32614
+                spatial_index=False, srid=settings.CAUDAL_SRID
             ),
         ),
         migrations.AlterField(
@@ -58,7 +58,9 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name="networkvertexevent",
             name="geom",
-            field=django.contrib.gis.db.models.fields.PointField(spatial_index=False, srid=32614),
+            field=django.contrib.gis.db.models.fields.PointField(
+                spatial_index=False, srid=settings.CAUDAL_SRID
+            ),
         ),
         migrations.AlterField(
             model_name="networkvertexevent",
@@ -101,7 +103,7 @@ class Migration(migrations.Migration):
             model_name="outageevent",
             name="break_point",
             field=django.contrib.gis.db.models.fields.PointField(
-                spatial_index=False, srid=32614, verbose_name="break point"
+                spatial_index=False, srid=settings.CAUDAL_SRID, verbose_name="break point"
             ),
         ),
         migrations.AlterField(
@@ -123,7 +125,7 @@ class Migration(migrations.Migration):
             model_name="outageevent",
             name="geom",
             field=django.contrib.gis.db.models.fields.MultiLineStringField(
-                spatial_index=False, srid=32614, verbose_name="isolated section"
+                spatial_index=False, srid=settings.CAUDAL_SRID, verbose_name="isolated section"
             ),
         ),
         migrations.AlterField(
@@ -182,14 +184,14 @@ class Migration(migrations.Migration):
             model_name="pipeevent",
             name="geom",
             field=django.contrib.gis.db.models.fields.LineStringField(
-                spatial_index=False, srid=32614, verbose_name="pipe route"
+                spatial_index=False, srid=settings.CAUDAL_SRID, verbose_name="pipe route"
             ),
         ),
         migrations.AlterField(
             model_name="pumpevent",
             name="geom",
             field=django.contrib.gis.db.models.fields.PointField(
-                spatial_index=False, srid=32614, verbose_name="location"
+                spatial_index=False, srid=settings.CAUDAL_SRID, verbose_name="location"
             ),
         ),
         migrations.AlterField(
@@ -209,7 +211,7 @@ class Migration(migrations.Migration):
             model_name="serviceconnectionevent",
             name="geom",
             field=django.contrib.gis.db.models.fields.PointField(
-                spatial_index=False, srid=32614, verbose_name="tap on the pipe"
+                spatial_index=False, srid=settings.CAUDAL_SRID, verbose_name="tap on the pipe"
             ),
         ),
         migrations.AlterField(
@@ -229,28 +231,28 @@ class Migration(migrations.Migration):
             model_name="sewerpipeevent",
             name="geom",
             field=django.contrib.gis.db.models.fields.LineStringField(
-                spatial_index=False, srid=32614, verbose_name="pipe route"
+                spatial_index=False, srid=settings.CAUDAL_SRID, verbose_name="pipe route"
             ),
         ),
         migrations.AlterField(
             model_name="sourceevent",
             name="geom",
             field=django.contrib.gis.db.models.fields.PointField(
-                spatial_index=False, srid=32614, verbose_name="location"
+                spatial_index=False, srid=settings.CAUDAL_SRID, verbose_name="location"
             ),
         ),
         migrations.AlterField(
             model_name="tankevent",
             name="geom",
             field=django.contrib.gis.db.models.fields.PointField(
-                spatial_index=False, srid=32614, verbose_name="location"
+                spatial_index=False, srid=settings.CAUDAL_SRID, verbose_name="location"
             ),
         ),
         migrations.AlterField(
             model_name="valveevent",
             name="geom",
             field=django.contrib.gis.db.models.fields.PointField(
-                spatial_index=False, srid=32614, verbose_name="location"
+                spatial_index=False, srid=settings.CAUDAL_SRID, verbose_name="location"
             ),
         ),
     ]

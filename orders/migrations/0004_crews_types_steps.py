@@ -34,7 +34,9 @@ class Migration(migrations.Migration):
                 ("name", models.CharField(max_length=120, verbose_name="name")),
                 (
                     "base",
-                    django.contrib.gis.db.models.fields.PointField(srid=32614, verbose_name="base"),
+                    django.contrib.gis.db.models.fields.PointField(
+                        srid=settings.CAUDAL_SRID, verbose_name="base"
+                    ),
                 ),
                 (
                     "skills",
@@ -68,7 +70,9 @@ class Migration(migrations.Migration):
                 ("name", models.CharField(max_length=120, verbose_name="name")),
                 (
                     "base",
-                    django.contrib.gis.db.models.fields.PointField(srid=32614, verbose_name="base"),
+                    django.contrib.gis.db.models.fields.PointField(
+                        srid=settings.CAUDAL_SRID, verbose_name="base"
+                    ),
                 ),
                 (
                     "skills",
@@ -361,7 +365,7 @@ class Migration(migrations.Migration):
                 (
                     "position",
                     django.contrib.gis.db.models.fields.PointField(
-                        blank=True, null=True, srid=32614, verbose_name="position"
+                        blank=True, null=True, srid=settings.CAUDAL_SRID, verbose_name="position"
                     ),
                 ),
                 ("note", models.TextField(blank=True, verbose_name="note")),
@@ -427,7 +431,7 @@ class Migration(migrations.Migration):
                 (
                     "position",
                     django.contrib.gis.db.models.fields.PointField(
-                        blank=True, null=True, srid=32614, verbose_name="position"
+                        blank=True, null=True, srid=settings.CAUDAL_SRID, verbose_name="position"
                     ),
                 ),
                 ("note", models.TextField(blank=True, verbose_name="note")),

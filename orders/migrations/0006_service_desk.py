@@ -84,7 +84,7 @@ class Migration(migrations.Migration):
                 (
                     "location",
                     django.contrib.gis.db.models.fields.PointField(
-                        blank=True, null=True, srid=32614, verbose_name="location"
+                        blank=True, null=True, srid=settings.CAUDAL_SRID, verbose_name="location"
                     ),
                 ),
                 ("description", models.TextField(verbose_name="description")),
@@ -231,7 +231,7 @@ class Migration(migrations.Migration):
                 (
                     "location",
                     django.contrib.gis.db.models.fields.PointField(
-                        blank=True, null=True, srid=32614, verbose_name="location"
+                        blank=True, null=True, srid=settings.CAUDAL_SRID, verbose_name="location"
                     ),
                 ),
                 ("description", models.TextField(verbose_name="description")),

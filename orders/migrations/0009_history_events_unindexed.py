@@ -18,7 +18,7 @@ class Migration(migrations.Migration):
             model_name="crewevent",
             name="base",
             field=django.contrib.gis.db.models.fields.PointField(
-                spatial_index=False, srid=32614, verbose_name="base"
+                spatial_index=False, srid=settings.CAUDAL_SRID, verbose_name="base"
             ),
         ),
         migrations.AlterField(
@@ -109,7 +109,11 @@ class Migration(migrations.Migration):
             model_name="ticketevent",
             name="location",
             field=django.contrib.gis.db.models.fields.PointField(
-                blank=True, null=True, spatial_index=False, srid=32614, verbose_name="location"
+                blank=True,
+                null=True,
+                spatial_index=False,
+                srid=settings.CAUDAL_SRID,
+                verbose_name="location",
             ),
         ),
         migrations.AlterField(
@@ -271,7 +275,7 @@ class Migration(migrations.Migration):
             model_name="workorderevent",
             name="location",
             field=django.contrib.gis.db.models.fields.PointField(
-                spatial_index=False, srid=32614, verbose_name="location"
+                spatial_index=False, srid=settings.CAUDAL_SRID, verbose_name="location"
             ),
         ),
         migrations.AlterField(
@@ -360,7 +364,11 @@ class Migration(migrations.Migration):
             model_name="workorderstepevent",
             name="position",
             field=django.contrib.gis.db.models.fields.PointField(
-                blank=True, null=True, spatial_index=False, srid=32614, verbose_name="position"
+                blank=True,
+                null=True,
+                spatial_index=False,
+                srid=settings.CAUDAL_SRID,
+                verbose_name="position",
             ),
         ),
     ]

@@ -33,7 +33,7 @@ class Migration(migrations.Migration):
                 (
                     "geom",
                     django.contrib.gis.db.models.fields.LineStringField(
-                        srid=32614, verbose_name="centreline"
+                        srid=settings.CAUDAL_SRID, verbose_name="centreline"
                     ),
                 ),
             ],
@@ -53,7 +53,7 @@ class Migration(migrations.Migration):
                 (
                     "geom",
                     django.contrib.gis.db.models.fields.PointField(
-                        srid=32614, verbose_name="position"
+                        srid=settings.CAUDAL_SRID, verbose_name="position"
                     ),
                 ),
             ],
@@ -72,7 +72,7 @@ class Migration(migrations.Migration):
                 (
                     "geom",
                     django.contrib.gis.db.models.fields.PointField(
-                        srid=32614, verbose_name="position"
+                        srid=settings.CAUDAL_SRID, verbose_name="position"
                     ),
                 ),
             ],
@@ -310,7 +310,7 @@ class Migration(migrations.Migration):
                 (
                     "geom",
                     django.contrib.gis.db.models.fields.LineStringField(
-                        srid=32614, verbose_name="centreline"
+                        srid=settings.CAUDAL_SRID, verbose_name="centreline"
                     ),
                 ),
             ],

@@ -63,14 +63,14 @@ class Migration(migrations.Migration):
             model_name="routingedgeevent",
             name="geom",
             field=django.contrib.gis.db.models.fields.LineStringField(
-                spatial_index=False, srid=32614, verbose_name="centreline"
+                spatial_index=False, srid=settings.CAUDAL_SRID, verbose_name="centreline"
             ),
         ),
         migrations.AlterField(
             model_name="routingvertexevent",
             name="geom",
             field=django.contrib.gis.db.models.fields.PointField(
-                spatial_index=False, srid=32614, verbose_name="position"
+                spatial_index=False, srid=settings.CAUDAL_SRID, verbose_name="position"
             ),
         ),
     ]

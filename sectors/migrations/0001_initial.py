@@ -4,6 +4,7 @@ import django.contrib.gis.db.models.fields
 import django.db.models.deletion
 import pgtrigger.compiler
 import pgtrigger.migrations
+from django.conf import settings
 from django.db import migrations, models
 
 
@@ -62,7 +63,7 @@ class Migration(migrations.Migration):
                 (
                     "geom",
                     django.contrib.gis.db.models.fields.PolygonField(
-                        srid=32614, verbose_name="piece"
+                        srid=settings.CAUDAL_SRID, verbose_name="piece"
                     ),
                 ),
             ],
@@ -91,7 +92,7 @@ class Migration(migrations.Migration):
                 (
                     "geom",
                     django.contrib.gis.db.models.fields.MultiPolygonField(
-                        srid=32614, verbose_name="boundary"
+                        srid=settings.CAUDAL_SRID, verbose_name="boundary"
                     ),
                 ),
                 (
@@ -139,7 +140,7 @@ class Migration(migrations.Migration):
                 (
                     "geom",
                     django.contrib.gis.db.models.fields.MultiPolygonField(
-                        srid=32614, verbose_name="boundary"
+                        srid=settings.CAUDAL_SRID, verbose_name="boundary"
                     ),
                 ),
                 (
@@ -186,7 +187,7 @@ class Migration(migrations.Migration):
                 (
                     "geom",
                     django.contrib.gis.db.models.fields.MultiPolygonField(
-                        srid=32614, verbose_name="boundary"
+                        srid=settings.CAUDAL_SRID, verbose_name="boundary"
                     ),
                 ),
             ],
@@ -216,7 +217,7 @@ class Migration(migrations.Migration):
                 (
                     "geom",
                     django.contrib.gis.db.models.fields.MultiPolygonField(
-                        srid=32614, verbose_name="boundary"
+                        srid=settings.CAUDAL_SRID, verbose_name="boundary"
                     ),
                 ),
             ],
@@ -245,7 +246,7 @@ class Migration(migrations.Migration):
                 (
                     "geom",
                     django.contrib.gis.db.models.fields.MultiPolygonField(
-                        srid=32614, verbose_name="boundary"
+                        srid=settings.CAUDAL_SRID, verbose_name="boundary"
                     ),
                 ),
             ],
@@ -275,7 +276,7 @@ class Migration(migrations.Migration):
                 (
                     "geom",
                     django.contrib.gis.db.models.fields.MultiPolygonField(
-                        srid=32614, verbose_name="boundary"
+                        srid=settings.CAUDAL_SRID, verbose_name="boundary"
                     ),
                 ),
             ],
@@ -353,7 +354,7 @@ class Migration(migrations.Migration):
                 (
                     "geom",
                     django.contrib.gis.db.models.fields.PolygonField(
-                        srid=32614, verbose_name="piece"
+                        srid=settings.CAUDAL_SRID, verbose_name="piece"
                     ),
                 ),
             ],

@@ -2,6 +2,7 @@
 
 import django.contrib.gis.db.models.fields
 import django.contrib.postgres.indexes
+from django.conf import settings
 from django.db import migrations, models
 
 
@@ -15,14 +16,14 @@ class Migration(migrations.Migration):
             model_name="areapiece",
             name="geom",
             field=django.contrib.gis.db.models.fields.PolygonField(
-                spatial_index=False, srid=32614, verbose_name="piece"
+                spatial_index=False, srid=settings.CAUDAL_SRID, verbose_name="piece"
             ),
         ),
         migrations.AlterField(
             model_name="areapieceevent",
             name="geom",
             field=django.contrib.gis.db.models.fields.PolygonField(
-                spatial_index=False, srid=32614, verbose_name="piece"
+                spatial_index=False, srid=settings.CAUDAL_SRID, verbose_name="piece"
             ),
         ),
         migrations.AddIndex(

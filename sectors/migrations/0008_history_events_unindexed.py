@@ -2,6 +2,7 @@
 
 import django.contrib.gis.db.models.fields
 import django.db.models.deletion
+from django.conf import settings
 from django.db import migrations, models
 
 
@@ -108,7 +109,7 @@ class Migration(migrations.Migration):
             model_name="commercialareaevent",
             name="geom",
             field=django.contrib.gis.db.models.fields.MultiPolygonField(
-                spatial_index=False, srid=32614, verbose_name="boundary"
+                spatial_index=False, srid=settings.CAUDAL_SRID, verbose_name="boundary"
             ),
         ),
         migrations.AlterField(
@@ -130,14 +131,14 @@ class Migration(migrations.Migration):
             model_name="dmaevent",
             name="geom",
             field=django.contrib.gis.db.models.fields.MultiPolygonField(
-                spatial_index=False, srid=32614, verbose_name="boundary"
+                spatial_index=False, srid=settings.CAUDAL_SRID, verbose_name="boundary"
             ),
         ),
         migrations.AlterField(
             model_name="tariffzoneevent",
             name="geom",
             field=django.contrib.gis.db.models.fields.MultiPolygonField(
-                spatial_index=False, srid=32614, verbose_name="boundary"
+                spatial_index=False, srid=settings.CAUDAL_SRID, verbose_name="boundary"
             ),
         ),
     ]

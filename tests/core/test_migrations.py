@@ -1,3 +1,8 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 from django.core.management import call_command
 from django.db import connection
@@ -25,3 +30,20 @@ def test_geometry_columns_use_the_installation_srid(settings):
         rows = cursor.fetchall()
     assert rows, "no geometry columns registered"
     assert {srid for _table, srid in rows} == {settings.CAUDAL_SRID}
+
+
+def test_migrations_follow_the_installation_srid_not_the_default():
+    """An installation in another UTM zone (CAUDAL_SRID chosen before the first migrate) gets
+    its geometry columns in that CRS: no migration may spell the default's number, or it
+    would create — or later alter — columns in EPSG:32614 whatever the setting says."""
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "CAUDAL_SRID": "32613"}
+    done = subprocess.run(
+        [sys.executable, "manage.py", "makemigrations", "--check", "--dry-run"],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]

@@ -315,7 +315,10 @@ class Migration(migrations.Migration):
                 (
                     "position",
                     django.contrib.gis.db.models.fields.PointField(
-                        blank=True, null=True, srid=32614, verbose_name="GPS position"
+                        blank=True,
+                        null=True,
+                        srid=settings.CAUDAL_SRID,
+                        verbose_name="GPS position",
                     ),
                 ),
                 (
@@ -397,7 +400,10 @@ class Migration(migrations.Migration):
                 (
                     "position",
                     django.contrib.gis.db.models.fields.PointField(
-                        blank=True, null=True, srid=32614, verbose_name="GPS position"
+                        blank=True,
+                        null=True,
+                        srid=settings.CAUDAL_SRID,
+                        verbose_name="GPS position",
                     ),
                 ),
                 (

@@ -44,7 +44,11 @@ class Migration(migrations.Migration):
             model_name="collectioncontactevent",
             name="position",
             field=django.contrib.gis.db.models.fields.PointField(
-                blank=True, null=True, spatial_index=False, srid=32614, verbose_name="GPS position"
+                blank=True,
+                null=True,
+                spatial_index=False,
+                srid=settings.CAUDAL_SRID,
+                verbose_name="GPS position",
             ),
         ),
         migrations.AlterField(
