@@ -153,8 +153,38 @@ def _parcel_refs(mapped):
     )
 
 
+_BLOCK_KEY_SQL = (
+    "split_part(p.cadastral_key, '-', 1) || '-' || split_part(p.cadastral_key, '-', 2)"
+)
+
+
+def _outside_block_sql() -> str:
+    """The editing services' block rule (:func:`cadastre.topology.check_inside_block`), for
+    every parcel of the file: what lies outside the block may be nowhere wider than the overlap
+    tolerance (a negative buffer of half of it leaves nothing).
+
+    Most parcels share their edges with the block's outline, and there GEOS's prepared
+    "covers" gives up its fast path and computes the full relation (~8 µs a parcel). So each
+    block the file touches is first grown by half the tolerance, once: a parcel that this
+    grown block covers is within the tolerance everywhere and passes; its edges no longer
+    touch the outline, and with the parcels taken block by block PostGIS prepares each grown
+    block once (~2 µs a parcel). Only the parcels it does not cover pay for the exact
+    difference."""
+    half = float(settings.CAUDAL_TOPOLOGY["OVERLAP_TOLERANCE_M"]) / 2.0
+    # A float setting and constant SQL (no input): S608 does not apply.
+    return f"""p.valid AND p.fid IN (
+        WITH zone AS MATERIALIZED (
+            SELECT b.id, b.geom, ST_Buffer(b.geom, {half}) AS near
+              FROM cadastre_block b WHERE b.id IN (SELECT block_id FROM prep WHERE valid))
+        SELECT q.fid
+          FROM (SELECT fid, block_id, geom FROM prep WHERE valid ORDER BY block_id) q
+          JOIN zone z ON z.id = q.block_id
+         WHERE NOT ST_Covers(z.near, q.geom)
+           AND NOT ST_IsEmpty(ST_Buffer(
+                   ST_CollectionExtract(ST_Difference(q.geom, z.geom), 3), -{half})))"""  # noqa: S608
+
+
 def _parcel_checks(mode, mapped):
-    tol = float(settings.CAUDAL_TOPOLOGY["OVERLAP_TOLERANCE_M"])
     checks = [
         Check("required", "p.cadastral_key IS NULL", "'cadastral_key'"),
         Check("key_format", f"p.cadastral_key !~ '{CADASTRAL_KEY_PATTERN}'", "p.cadastral_key"),
@@ -172,15 +202,7 @@ def _parcel_checks(mode, mapped):
         ),
         Check("too_long", "length(p.address) > 200", "p.address"),
         Check("block_not_found", "p.valid AND p.block_id IS NULL"),
-        Check(
-            "outside_block",
-            f"""p.valid AND EXISTS (
-                SELECT 1 FROM cadastre_block b WHERE b.id = p.block_id
-                   AND CASE WHEN ST_CoveredBy(p.geom, b.geom) THEN false
-                            ELSE ST_Area(ST_Difference(p.geom, b.geom))
-                                 > {tol} * ST_Perimeter(p.geom) END)""",  # noqa: S608 (a float setting)
-            "split_part(p.cadastral_key, '-', 1) || '-' || split_part(p.cadastral_key, '-', 2)",
-        ),
+        Check("outside_block", _outside_block_sql(), _BLOCK_KEY_SQL),
     ]
     if mode == "create":
         checks.append(
@@ -590,6 +612,11 @@ def _validate_and_write(spec, staging, mapped, mode, report, *, bulk: bool) -> N
     with connection.cursor() as cur:
         # One import per layer at a time: keys checked here stay free until the insert.
         cur.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"caudal_import_{spec.name}"])
+        # PostGIS declares its functions costly, so the planner's estimates for these
+        # statements pass jit_above_cost and PostgreSQL compiles each one first: ~0.3 s of
+        # the ~0.4 s the preparation of 100,000 parcels takes (measured with EXPLAIN
+        # ANALYZE). The work per row is all inside PostGIS, which JIT cannot speed up.
+        cur.execute("SET LOCAL jit = off")
         cur.execute("DROP TABLE IF EXISTS pg_temp.prep")
         started = time.perf_counter()
         cur.execute(_prep_sql(spec, staging, mapped))

@@ -219,6 +219,47 @@ def test_attribute_and_reference_errors_are_reported_per_feature(block, tmp_path
     assert Parcel.objects.count() == 0
 
 
+def test_block_rule_is_the_editors_slivers_thinner_than_the_tolerance_pass(block, tmp_path):
+    """Import and editor judge "inside its block" alike: what lies outside may be nowhere
+    wider than the overlap tolerance (5 cm), however long or large its area. The cases cover
+    the grown-block fast path (within 2.5 cm) and the exact difference behind it."""
+    from cadastre.errors import CadastreError
+    from cadastre.topology import check_inside_block
+
+    def outline(x0, *outside):
+        # A 10 m parcel on the block's south edge, with ``outside`` vertices below it.
+        return [[x0, BY], *outside, [x0 + 10, BY], [x0 + 10, BY + 10], [x0, BY + 10], [x0, BY]]
+
+    shapes = [
+        outline(BX),  # flush with the block's south-west corner
+        outline(BX + 12, [BX + 15, BY], [BX + 15, BY - 3], [BX + 15.02, BY - 3], [BX + 15.02, BY]),
+        outline(BX + 24, [BX + 27, BY], [BX + 27, BY - 1], [BX + 28, BY - 1], [BX + 28, BY]),
+        outline(BX + 36, [BX + 36, BY - 0.03], [BX + 46, BY - 0.03]),
+        outline(BX + 48, [BX + 48, BY - 0.02], [BX + 58, BY - 0.02]),
+    ]
+    features = parcel_features(len(shapes))
+    for feature, ring in zip(features, shapes, strict=True):
+        feature["geometry"]["coordinates"] = [ring]
+    editor = []
+    for ring in shapes:
+        try:
+            check_inside_block(Polygon(ring, srid=SRID), block=block)
+            editor.append("inside")
+        except CadastreError as exc:
+            editor.append(exc.code)
+    # A 2 cm x 3 m spike passes; a 1 m square does not, though its 1 m² is far below what an
+    # area rule (tolerance x perimeter = 2.2 m²) would allow; 3 cm and 2 cm strips pass.
+    assert editor == ["inside", "inside", "outside_block", "inside", "inside"]
+    report = run_import(write_geojson(tmp_path / "borde.geojson", features))
+    assert [(r.fid, r.key, r.code) for r in report.rejections] == [
+        (2, "0012-045-003", "outside_block")
+    ]
+    assert Parcel.objects.count() == 0
+    features.pop(2)
+    report = run_import(write_geojson(tmp_path / "borde.geojson", features))
+    assert (report.status, report.created) == ("written", 4)
+
+
 def test_existing_key_is_rejected_in_create_mode_and_updated_in_upsert(block, tmp_path):
     path = write_geojson(tmp_path / "p.geojson", parcel_features(2))
     assert run_import(path).status == "written"
