@@ -153,9 +153,7 @@ def _parcel_refs(mapped):
     )
 
 
-_BLOCK_KEY_SQL = (
-    "split_part(p.cadastral_key, '-', 1) || '-' || split_part(p.cadastral_key, '-', 2)"
-)
+_BLOCK_KEY_SQL = "split_part(p.cadastral_key, '-', 1) || '-' || split_part(p.cadastral_key, '-', 2)"
 
 
 def _outside_block_sql() -> str:
@@ -494,6 +492,8 @@ def _quote_ident(name: str) -> str:
 
 
 def _prep_sql(spec: LayerSpec, staging: str, mapped: dict[str, str]) -> str:
+    # s0 is MATERIALIZED: inlined, its geometry expression (unwrap, force 2D) was computed
+    # again by every later reference to it — 0.12 s of 0.4 s for 100,000 parcels.
     max_vertices = int(settings.CAUDAL_IMPORT_LIMITS["MAX_VERTICES_PER_FEATURE"])
     exprs = []
     for target in spec.fields:
@@ -505,7 +505,7 @@ def _prep_sql(spec: LayerSpec, staging: str, mapped: dict[str, str]) -> str:
     extra_select, extra_joins = spec.references(mapped)
     return f"""
         CREATE TEMP TABLE prep ON COMMIT DROP AS
-        WITH s0 AS (
+        WITH s0 AS MATERIALIZED (
             SELECT s.src_fid AS fid, {", ".join(exprs)},
                    CASE WHEN s.geom IS NULL OR ST_IsEmpty(s.geom) THEN NULL
                         WHEN GeometryType(s.geom) LIKE 'MULTI%%' AND ST_NumGeometries(s.geom) = 1
@@ -598,7 +598,12 @@ def _insert_with_history(
           FROM ins"""  # noqa: S608 (constant SQL and catalog column names)
     with (
         history_paused(model, events=("insert",)),
-        bulk_write(model._meta.db_table, incoming=incoming if bulk else 0) as rebuilt,
+        bulk_write(
+            model._meta.db_table,
+            incoming=incoming if bulk else 0,
+            # Create mode has rejected keys in the file twice and keys already stored.
+            keep_unique=mode == "upsert",
+        ) as rebuilt,
     ):
         # A statement that is not a SELECT, so pghistory sends the current context with it.
         cur.execute(sql)

@@ -15,7 +15,12 @@ as large as the table: a few seconds of a load that replaces what little was the
 writes keep the indexes and readers go on.
 
 Kept in place: the primary key and unique indexes (they back constraints, ``ON CONFLICT`` and
-the checks the write relies on).
+the checks the write relies on). A writer that checks uniqueness itself and uses no
+``ON CONFLICT`` (the layer import in mode ``create``: duplicates in the file and keys already
+stored are rejected before the write) passes ``keep_unique=False``: the unique constraints that
+no foreign key references are then dropped too and added again after the write, which checks
+every row once more with a sorted build (100,000 parcel keys: 0.16 s kept up row by row, 0.04 s
+built).
 """
 
 from contextlib import contextmanager
@@ -35,10 +40,11 @@ def _rows_up_to(cursor, table: str, limit: int) -> int:
 
 
 @contextmanager
-def bulk_write(table: str, *, incoming: int):
+def bulk_write(table: str, *, incoming: int, keep_unique: bool = True):
     """Around a write of ``incoming`` rows into ``table`` (a model's table, never input):
     drops and rebuilds its secondary indexes and outgoing foreign keys when ``incoming`` is
     at least the table's row count (see the module docstring); otherwise does nothing.
+    ``keep_unique=False``: its unique constraints too, unless a foreign key references them.
     Yields whether it did. Must run inside a transaction."""
     if not connection.in_atomic_block:
         raise RuntimeError("bulk_write() must run inside transaction.atomic()")
@@ -63,14 +69,25 @@ def bulk_write(table: str, *, incoming: int):
             [table],
         )
         foreign_keys = cursor.fetchall()
+        uniques = []
+        if not keep_unique:
+            cursor.execute(
+                """SELECT u.conname, pg_get_constraintdef(u.oid) FROM pg_constraint u
+                    WHERE u.conrelid = %s::regclass AND u.contype = 'u'
+                      AND NOT EXISTS (SELECT 1 FROM pg_constraint f
+                                       WHERE f.contype = 'f' AND f.conindid = u.conindid)
+                    ORDER BY u.conname""",
+                [table],
+            )
+            uniques = cursor.fetchall()
         deferred_checks_run()  # DDL refuses a table with pending trigger events
-        for name, _definition in foreign_keys:
+        for name, _definition in foreign_keys + uniques:
             cursor.execute(f'ALTER TABLE "{table}" DROP CONSTRAINT "{name}"')
         for name, _definition in indexes:
             cursor.execute(f"DROP INDEX {name}")  # regclass text: already quoted as needed
         yield True
         deferred_checks_run()
-        for name, definition in foreign_keys:
+        for name, definition in uniques + foreign_keys:
             cursor.execute(f'ALTER TABLE "{table}" ADD CONSTRAINT "{name}" {definition}')
         for _name, definition in indexes:
             cursor.execute(definition)

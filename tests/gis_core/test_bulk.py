@@ -69,3 +69,35 @@ def test_rows_written_meanwhile_are_checked_against_the_restored_foreign_key():
         connection.cursor() as cur,
     ):
         cur.execute("UPDATE cadastre_parcel SET block_id = -1 WHERE id = %s", [parcel.pk])
+
+
+def test_keep_unique_false_rebuilds_unique_constraints_and_checks_them_again():
+    ParcelFactory.create_batch(2)
+    before = _schema()
+
+    def unique_constraints():
+        with connection.cursor() as cur:
+            cur.execute(
+                "SELECT conname FROM pg_constraint WHERE conrelid = %s::regclass AND contype = 'u'",
+                [TABLE],
+            )
+            return {name for (name,) in cur.fetchall()}
+
+    kept = unique_constraints()
+    assert kept, "the parcel table has a unique cadastral key"
+    with transaction.atomic(), bulk_write(TABLE, incoming=5, keep_unique=False) as rebuilt:
+        assert unique_constraints() == set()
+    assert rebuilt and unique_constraints() == kept and _schema() == before
+    # A duplicate written while the constraint was away fails when it comes back.
+    parcels = ParcelFactory.create_batch(2)
+    with (
+        pytest.raises(IntegrityError),
+        transaction.atomic(),
+        bulk_write(TABLE, incoming=10, keep_unique=False),
+        connection.cursor() as cur,
+    ):
+        cur.execute(
+            "UPDATE cadastre_parcel SET cadastral_key = %s WHERE id = %s",
+            [parcels[0].cadastral_key, parcels[1].pk],
+        )
+    assert unique_constraints() == kept
