@@ -128,3 +128,18 @@ def test_the_same_row_twice_in_one_file_is_stored_once(periods, lector):
         Decimal("112"),
         Decimal("113"),
     ]
+
+
+def test_a_device_id_stored_in_another_period_is_a_duplicate_in_a_file(periods, lector):
+    """Files with their own client ids keep the insert's check against every stored reading
+    (the resolve step looks only among the file's period); derived ids carry their period."""
+    a = meter(serial="A-1")
+    history(lector, a, [100])  # January, synced by the field app
+    january = Reading.objects.get(meter=a)
+    data = csv_of(
+        (str(january.client_id), "A-1", "112", "", ts(2025, 2, 10)),
+        header="client_id,meter_serial,value,observation,captured_at",
+    )
+    report = readings_file_ingest(period_code="2025-02", fileobj=data, name="feb.csv")
+    assert (report.batch.rows, report.batch.accepted, report.batch.duplicates) == (1, 0, 1)
+    assert Reading.objects.filter(meter=a).count() == 1
