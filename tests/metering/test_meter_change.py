@@ -135,3 +135,56 @@ def test_the_database_refuses_to_delete_a_meter_that_has_readings(periods, lecto
     ):
         cur.execute("DELETE FROM metering_meter WHERE id = %s", [m.pk])
     assert Meter.objects.filter(pk=m.pk).exists()
+
+
+def test_every_reference_of_a_reading_is_checked_per_statement_not_per_row():
+    """No row-level foreign key is left on readings: each queued a check per inserted row,
+    even for NULL columns (migration 0015)."""
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT conname FROM pg_constraint "
+            "WHERE conrelid = 'metering_reading'::regclass AND contype = 'f'"
+        )
+        assert cur.fetchall() == []
+
+
+def test_the_database_refuses_a_reading_with_an_unknown_observation_code(periods):
+    m = meter()
+    with (
+        pytest.raises(IntegrityError, match="no such row in metering_observationcode"),
+        transaction.atomic(),
+        connection.cursor() as cur,
+    ):
+        cur.execute(
+            """INSERT INTO metering_reading (client_id, meter_id, account_id, kind, source,
+                   observation_id, captured_at, received_at, device_id, photo_expected, photo,
+                   rollover, flags, status, review_note)
+               VALUES (gen_random_uuid(), %s, %s, 'regular', 'office', 'no-such-code', now(),
+                       now(), '', FALSE, '', FALSE, '{}', 'valid', '')""",
+            [m.pk, m.account_id],
+        )
+
+
+def test_the_database_refuses_to_delete_a_reader_or_an_observation_code_in_use(periods, lector):
+    m = meter()
+    history(lector, m, [100])
+    reading = Reading.objects.get(meter=m)
+    with (
+        pytest.raises(IntegrityError, match=r"still referred to by metering_reading\.reader_id"),
+        transaction.atomic(),
+        connection.cursor() as cur,
+    ):
+        cur.execute("DELETE FROM auth_user WHERE id = %s", [lector.pk])
+    with connection.cursor() as cur:
+        cur.execute(
+            "UPDATE metering_reading SET observation_id = 'no_access', value = NULL WHERE id = %s",
+            [reading.pk],
+        )
+    with (
+        pytest.raises(
+            IntegrityError, match=r"still referred to by metering_reading\.observation_id"
+        ),
+        transaction.atomic(),
+        connection.cursor() as cur,
+    ):
+        cur.execute("DELETE FROM metering_observationcode WHERE code = 'no_access'")
