@@ -108,21 +108,26 @@ def test_a_change_dated_before_the_last_reading_is_refused(periods, lector):
     assert err.value.code == "change_before_last_reading"
 
 
+def insert_raw_reading(*, meter_id, account_id, value=1, observation_id=None):
+    """A reading written by plain SQL, past the services: what the database alone allows."""
+    with connection.cursor() as cur:
+        cur.execute(
+            """INSERT INTO metering_reading (client_id, meter_id, account_id, kind, source,
+                   value, observation_id, captured_at, received_at, device_id, photo_expected,
+                   photo, rollover, flags, status, review_note)
+               VALUES (gen_random_uuid(), %s, %s, 'regular', 'office', %s, %s, now(), now(),
+                       '', FALSE, '', FALSE, '{}', 'valid', '')""",
+            [meter_id, account_id, value, observation_id],
+        )
+
+
 def test_the_database_refuses_a_reading_of_a_meter_that_does_not_exist(periods):
     m = meter()
     with (
         pytest.raises(IntegrityError, match="no such row in metering_meter"),
         transaction.atomic(),
-        connection.cursor() as cur,
     ):
-        cur.execute(
-            """INSERT INTO metering_reading (client_id, meter_id, account_id, kind, source,
-                   value, captured_at, received_at, device_id, photo_expected, photo,
-                   rollover, flags, status, review_note)
-               VALUES (gen_random_uuid(), %s, %s, 'regular', 'office', 1, now(), now(), '',
-                       FALSE, '', FALSE, '{}', 'valid', '')""",
-            [m.pk + 1000, m.account_id],
-        )
+        insert_raw_reading(meter_id=m.pk + 1000, account_id=m.account_id)
 
 
 def test_the_database_refuses_to_delete_a_meter_that_has_readings(periods, lector):
@@ -153,15 +158,9 @@ def test_the_database_refuses_a_reading_with_an_unknown_observation_code(periods
     with (
         pytest.raises(IntegrityError, match="no such row in metering_observationcode"),
         transaction.atomic(),
-        connection.cursor() as cur,
     ):
-        cur.execute(
-            """INSERT INTO metering_reading (client_id, meter_id, account_id, kind, source,
-                   observation_id, captured_at, received_at, device_id, photo_expected, photo,
-                   rollover, flags, status, review_note)
-               VALUES (gen_random_uuid(), %s, %s, 'regular', 'office', 'no-such-code', now(),
-                       now(), '', FALSE, '', FALSE, '{}', 'valid', '')""",
-            [m.pk, m.account_id],
+        insert_raw_reading(
+            meter_id=m.pk, account_id=m.account_id, value=None, observation_id="no-such-code"
         )
 
 
