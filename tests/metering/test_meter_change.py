@@ -109,15 +109,18 @@ def test_a_change_dated_before_the_last_reading_is_refused(periods, lector):
 
 
 def insert_raw_reading(*, meter_id, account_id, value=1, observation_id=None):
-    """A reading written by plain SQL, past the services: what the database alone allows."""
+    """Readings written by plain SQL, past the services: what the database alone allows. One
+    statement, one row per meter id when ``meter_id`` is a list."""
+    meter_ids = meter_id if isinstance(meter_id, list) else [meter_id]
     with connection.cursor() as cur:
         cur.execute(
             """INSERT INTO metering_reading (client_id, meter_id, account_id, kind, source,
                    value, observation_id, captured_at, received_at, device_id, photo_expected,
                    photo, rollover, flags, status, review_note)
-               VALUES (gen_random_uuid(), %s, %s, 'regular', 'office', %s, %s, now(), now(),
-                       '', FALSE, '', FALSE, '{}', 'valid', '')""",
-            [meter_id, account_id, value, observation_id],
+               SELECT gen_random_uuid(), x, %s, 'regular', 'office', %s, %s, now(), now(),
+                      '', FALSE, '', FALSE, '{}', 'valid', ''
+                 FROM unnest(%s::bigint[]) AS x""",
+            [account_id, value, observation_id, meter_ids],
         )
 
 
@@ -187,3 +190,13 @@ def test_the_database_refuses_to_delete_a_reader_or_an_observation_code_in_use(p
         connection.cursor() as cur,
     ):
         cur.execute("DELETE FROM metering_observationcode WHERE code = 'no_access'")
+
+
+def test_a_statement_with_several_dangling_meters_is_refused_naming_the_smallest(periods):
+    """The per-statement check reads the whole set of new rows (migration 0016)."""
+    m = meter()
+    with (
+        pytest.raises(IntegrityError, match=rf"meter_id = {m.pk + 1000}: there is no such row"),
+        transaction.atomic(),
+    ):
+        insert_raw_reading(meter_id=[m.pk + 2000, m.pk, m.pk + 1000], account_id=m.account_id)
