@@ -48,7 +48,7 @@ from core.history import track_history
 SRID = settings.CAUDAL_SRID
 
 
-# Statement-level reference checks (migrations 0006, 0015 and 0016):
+# Statement-level reference checks (migrations 0006 and 0015):
 # table → {column: (referenced table, referenced key)}.
 REFERENCE_CHECKS = {
     "metering_reading": {

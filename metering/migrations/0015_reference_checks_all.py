@@ -6,6 +6,12 @@ a check per inserted row, run at commit: 1.5 s for a million-row file (measured)
 functions now take (column, referenced table, referenced key) triples — the observation code's
 key is its ``code`` — and every trigger of 0006 is created again with them; the referenced
 tables (users, observation codes, work orders) get the delete guard.
+
+The check reads the whole set of new rows, ``min()`` over the anti-join, where 0006 stopped at
+the first bad one (``LIMIT 1``): with the limit the planner probed the referenced table's index
+once per new row; without it, for a million-row file, it hashes the referenced table once. The
+trigger on the insert of a million readings took 2.22–2.43 s, now 1.50–1.56 s; small statements
+(a sync, one review) still get index probes. The message names the smallest bad value.
 """
 
 import importlib
@@ -50,8 +56,8 @@ BEGIN
     PERFORM pg_advisory_xact_lock_shared({LOCK_KEY});
     FOR i IN 0 .. TG_NARGS / 3 - 1 LOOP
         EXECUTE format(
-            'SELECT n.%1$I::text FROM new_rows n WHERE n.%1$I IS NOT NULL '
-            'AND NOT EXISTS (SELECT 1 FROM %2$I r WHERE r.%3$I = n.%1$I) LIMIT 1',
+            'SELECT min(n.%1$I)::text FROM new_rows n WHERE n.%1$I IS NOT NULL '
+            'AND NOT EXISTS (SELECT 1 FROM %2$I r WHERE r.%3$I = n.%1$I)',
             TG_ARGV[3 * i], TG_ARGV[3 * i + 1], TG_ARGV[3 * i + 2]) INTO bad;
         IF bad IS NOT NULL THEN
             RAISE EXCEPTION USING ERRCODE = 'foreign_key_violation',

@@ -108,10 +108,9 @@ def test_a_change_dated_before_the_last_reading_is_refused(periods, lector):
     assert err.value.code == "change_before_last_reading"
 
 
-def insert_raw_reading(*, meter_id, account_id, value=1, observation_id=None):
+def insert_raw_readings(*, meter_ids, account_id, value=1, observation_id=None):
     """Readings written by plain SQL, past the services: what the database alone allows. One
-    statement, one row per meter id when ``meter_id`` is a list."""
-    meter_ids = meter_id if isinstance(meter_id, list) else [meter_id]
+    statement, one row per meter id."""
     with connection.cursor() as cur:
         cur.execute(
             """INSERT INTO metering_reading (client_id, meter_id, account_id, kind, source,
@@ -130,7 +129,7 @@ def test_the_database_refuses_a_reading_of_a_meter_that_does_not_exist(periods):
         pytest.raises(IntegrityError, match="no such row in metering_meter"),
         transaction.atomic(),
     ):
-        insert_raw_reading(meter_id=m.pk + 1000, account_id=m.account_id)
+        insert_raw_readings(meter_ids=[m.pk + 1000], account_id=m.account_id)
 
 
 def test_the_database_refuses_to_delete_a_meter_that_has_readings(periods, lector):
@@ -162,8 +161,8 @@ def test_the_database_refuses_a_reading_with_an_unknown_observation_code(periods
         pytest.raises(IntegrityError, match="no such row in metering_observationcode"),
         transaction.atomic(),
     ):
-        insert_raw_reading(
-            meter_id=m.pk, account_id=m.account_id, value=None, observation_id="no-such-code"
+        insert_raw_readings(
+            meter_ids=[m.pk], account_id=m.account_id, value=None, observation_id="no-such-code"
         )
 
 
@@ -193,10 +192,10 @@ def test_the_database_refuses_to_delete_a_reader_or_an_observation_code_in_use(p
 
 
 def test_a_statement_with_several_dangling_meters_is_refused_naming_the_smallest(periods):
-    """The per-statement check reads the whole set of new rows (migration 0016)."""
+    """The per-statement check reads the whole set of new rows (migration 0015)."""
     m = meter()
     with (
         pytest.raises(IntegrityError, match=rf"meter_id = {m.pk + 1000}: there is no such row"),
         transaction.atomic(),
     ):
-        insert_raw_reading(meter_id=[m.pk + 2000, m.pk, m.pk + 1000], account_id=m.account_id)
+        insert_raw_readings(meter_ids=[m.pk + 2000, m.pk, m.pk + 1000], account_id=m.account_id)
