@@ -127,7 +127,10 @@ REASONS = {
     "block_not_found": gettext_lazy(
         "No block matches the key's locality and block, and none contains the parcel."
     ),
-    "outside_block": gettext_lazy("The parcel lies outside its block %(detail)s."),
+    "outside_block": gettext_lazy(
+        "Part of the parcel lies outside its block %(detail)s, wider than the %(tolerance)s m "
+        "tolerance: draw the parcel inside the block, or correct the block first."
+    ),
     "locality_not_found": gettext_lazy("No locality “%(detail)s” (by code or location)."),
     "block_code_format": gettext_lazy("Block number “%(detail)s” must have 3 digits."),
     "parcel_not_found": gettext_lazy("No parcel “%(detail)s” (by cadastral key or location)."),
@@ -558,6 +561,7 @@ def _reason(code: str, detail, spec: LayerSpec) -> str:
         "detail": detail if detail is not None else "",
         "expected": spec.geom_type,
         "limit": settings.CAUDAL_IMPORT_LIMITS["MAX_VERTICES_PER_FEATURE"],
+        "tolerance": settings.CAUDAL_TOPOLOGY["OVERLAP_TOLERANCE_M"],
     }
 
 

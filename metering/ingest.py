@@ -196,7 +196,8 @@ def readings_file_ingest(*, period_code: str, fileobj, name: str, user=None) -> 
 
     Raises :class:`MeteringError` (nothing written) when no open period has that code, for an
     empty file, an unknown or missing header column, a file that is not UTF-8 or not CSV for
-    its header.
+    its header, and (``file_conflict``) when the write collides with stored readings the
+    checks did not see.
     """
     period_code = (period_code or "").strip()
     if not ReadingPeriod.objects.filter(code=period_code, status=PeriodStatus.OPEN).exists():
@@ -238,15 +239,28 @@ def readings_file_ingest(*, period_code: str, fileobj, name: str, user=None) -> 
         )
         cur.execute("ANALYZE metering_cand")
         stage_evaluate(cur, rules=rules_load())
-        inserted = stage_write(
-            cur,
-            source=ReadingSource.FILE,
-            batch_id=batch.pk,
-            # Derived ids carry their period, and stage_resolve looked them up among that
-            # period's readings under this transaction's table lock; ids a device made may
-            # be stored in another period, and only the insert's arbiter looks there.
-            ids_checked="client_id" not in columns,
-        )
+        try:
+            inserted = stage_write(
+                cur,
+                source=ReadingSource.FILE,
+                batch_id=batch.pk,
+                # Derived ids carry their period, and stage_resolve looked them up among that
+                # period's readings under this transaction's table lock; ids a device made may
+                # be stored in another period, and only the insert's arbiter looks there.
+                ids_checked="client_id" not in columns,
+            )
+        except IntegrityError as exc:
+            # Stored readings no longer match what the checks above read (one moved to
+            # another period, say): the whole file is rolled back, the batch with it.
+            raise MeteringError(
+                "file_conflict",
+                _(
+                    "Readings already stored conflict with this file (%(error)s); nothing was "
+                    "written. Load the file again; if it is refused again, report it."
+                )
+                % {"error": str(exc).splitlines()[0][:200]},
+                field="file",
+            ) from exc
         values, params = rejection_templates_sql()
         message = message_sql(
             "tpl.template", meter="c.meter_ref", value="c.reject_detail", period="%s"

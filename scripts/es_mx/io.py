@@ -89,8 +89,10 @@ ES_MX = {
         "Ninguna manzana coincide con la localidad y manzana de la clave, y ninguna contiene "
         "el predio."
     ),
-    "The parcel lies outside its block %(detail)s.": (
-        "El predio queda fuera de su manzana %(detail)s."
+    "Part of the parcel lies outside its block %(detail)s, wider than the %(tolerance)s m "
+    "tolerance: draw the parcel inside the block, or correct the block first.": (
+        "Una parte del predio queda fuera de su manzana %(detail)s, más ancha que la tolerancia "
+        "de %(tolerance)s m: dibuje el predio dentro de la manzana o corrija antes la manzana."
     ),
     "No locality “%(detail)s” (by code or location).": (
         "No existe la localidad “%(detail)s” (por clave ni por ubicación)."

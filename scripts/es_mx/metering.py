@@ -26,6 +26,7 @@ ES_MX = {
     "The file needs a column value or observation.": "El archivo necesita una columna value (lectura) u observation (observación).",
     "The file is not UTF-8 text (byte %(pos)s): save it as CSV UTF-8.": "El archivo no es texto UTF-8 (byte %(pos)s): guárdelo como CSV UTF-8.",
     "The file is not valid CSV for its header: %(reason)s (%(where)s).": "El archivo no es un CSV válido para su encabezado: %(reason)s (%(where)s).",
+    "Readings already stored conflict with this file (%(error)s); nothing was written. Load the file again; if it is refused again, report it.": "Lecturas ya guardadas chocan con este archivo (%(error)s); no se guardó nada. Cargue el archivo de nuevo; si vuelve a rechazarse, repórtelo.",
     "No billing cycle has an open reading period %(period)s.": "Ningún ciclo de facturación tiene abierto el periodo de lectura %(period)s.",
     "row": "fila",
     "message": "mensaje",

@@ -143,3 +143,27 @@ def test_a_device_id_stored_in_another_period_is_a_duplicate_in_a_file(periods, 
     report = readings_file_ingest(period_code="2025-02", fileobj=data, name="feb.csv")
     assert (report.batch.rows, report.batch.accepted, report.batch.duplicates) == (1, 0, 1)
     assert Reading.objects.filter(meter=a).count() == 1
+
+
+def test_a_write_colliding_with_a_stored_reading_refuses_the_file_and_writes_nothing(
+    periods, lector
+):
+    """A file's derived ids are looked up among its period's readings only; a stored reading
+    that no longer sits in that period (moved by hand here) makes the insert collide. The
+    clerk gets a message to act on, and neither the batch nor any row stays."""
+    from metering.models import ReadingPeriod
+
+    a, b = meter(serial="A-1"), meter(serial="B-1")
+    row = ("A-1", "112", "", ts(2025, 2, 10))
+    readings_file_ingest(period_code="2025-02", fileobj=csv_of(row), name="one.csv")
+    Reading.objects.filter(meter=a).update(
+        period=ReadingPeriod.objects.get(code="2025-03", cycle=a.account.billing_cycle)
+    )
+    batches, readings = IngestBatch.objects.count(), Reading.objects.count()
+    other = csv_of(row, ("B-1", "520", "", ts(2025, 2, 12)))
+    with pytest.raises(MeteringError) as err:
+        readings_file_ingest(period_code="2025-02", fileobj=other, name="two.csv")
+    assert err.value.code == "file_conflict"
+    assert "nothing was written" in err.value.message
+    assert (IngestBatch.objects.count(), Reading.objects.count()) == (batches, readings)
+    assert not Reading.objects.filter(meter=b).exists()
