@@ -21,18 +21,11 @@ from rest_framework.views import APIView
 
 from core.api import domain_error_response, require_perms
 from gis_core.edit_api import geometry_4326
-from gis_core.srid import WGS84
+from gis_core.srid import COORDINATE_PRECISION, WGS84, lonlat
 from network import selectors, services
 from network.epanet import EpanetError, Transform, epanet_export, epanet_import
 from network.models import NetworkError, Outage, OutageStatus
 from network.topology import topology_build
-
-PRECISION = 7
-
-
-def _lonlat(point):
-    p = point.transform(WGS84, clone=True)
-    return [round(p.x, PRECISION), round(p.y, PRECISION)]
 
 
 class PointInput(serializers.Serializer):
@@ -50,7 +43,7 @@ class TraceInput(PointInput):
 def _trace_output(trace):
     return {
         "pipe": trace.pipe_id,
-        "break_point": _lonlat(trace.break_point),
+        "break_point": lonlat(trace.break_point, COORDINATE_PRECISION),
         "valves": trace.valves,
         "passed_valves": trace.passed_valves,
         "closed_valves": trace.closed_valves,
@@ -92,7 +85,7 @@ def _outage_output(outage: Outage):
         "id": outage.pk,
         "pipe": outage.pipe_id,
         "status": outage.status,
-        "break_point": _lonlat(outage.break_point),
+        "break_point": lonlat(outage.break_point, COORDINATE_PRECISION),
         "valves": outage.valves,
         "pipes": outage.pipes,
         "accounts": sorted(a.account_id for a in outage.accounts.all()),

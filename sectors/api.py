@@ -29,13 +29,8 @@ from rest_framework.response import Response
 from rest_framework_gis.fields import GeometryField
 
 from gis_core.api_fields import lonlat_bbox_parse, storage_envelope
-from gis_core.edit_api import (
-    COORDINATE_PRECISION,
-    EditApiBase,
-    GeoJsonInputField,
-    geometry_4326,
-    storage_to_wgs84,
-)
+from gis_core.edit_api import EditApiBase, GeoJsonInputField, geometry_4326, storage_to_wgs84
+from gis_core.srid import COORDINATE_PRECISION
 from sectors import selectors, services
 from sectors.models import KINDS, AreaKind, SectorsError
 from sectors.services import DESCENDANT_POLICIES, REPARENT, AreaEdit, ChangeDiff
