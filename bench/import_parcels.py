@@ -37,9 +37,9 @@ def count_rows(cur, staging) -> int:
 
 def write_floor_seconds(gpkg) -> float:
     """The same file through the same staging load and one bare INSERT … SELECT into
-    cadastre_parcel (block by key; history trigger paused and indexes built after the write,
-    as the import does), without any validation: what writing these rows into this table
-    costs at least."""
+    cadastre_parcel (block by key; history trigger paused and indexes, the key's unique one
+    included, built after the write, as the import does in mode create), without any
+    validation: what writing these rows into this table costs at least."""
     from django.db import connection, transaction
 
     from cadastre.models import Parcel
@@ -53,7 +53,7 @@ def write_floor_seconds(gpkg) -> float:
         with transaction.atomic(), connection.cursor() as cur:
             with (
                 history_paused(Parcel, events=("insert",)),
-                bulk_write("cadastre_parcel", incoming=count_rows(cur, staging)),
+                bulk_write("cadastre_parcel", incoming=count_rows(cur, staging), keep_unique=False),
             ):
                 cur.execute(
                     f"""INSERT INTO cadastre_parcel (block_id, cadastral_key, land_use, address,
