@@ -248,7 +248,7 @@ def test_block_rule_is_the_editors_slivers_thinner_than_the_tolerance_pass(block
         except CadastreError as exc:
             editor.append(exc.code)
     # A 2 cm x 3 m spike passes; a 1 m square does not, though its 1 m² is far below what an
-    # area rule (tolerance x perimeter = 2.2 m²) would allow; 3 cm and 2 cm strips pass.
+    # area rule (tolerance x perimeter = 0.05 x 42 m = 2.1 m²) would allow; 3 cm and 2 cm strips pass.
     assert editor == ["inside", "inside", "outside_block", "inside", "inside"]
     report = run_import(write_geojson(tmp_path / "borde.geojson", features))
     assert [(r.fid, r.key, r.code) for r in report.rejections] == [
