@@ -10,6 +10,9 @@
   installment number and balances.
 - :class:`CfdiGlobalPayment`: the payments a global invoice covers, with the amount of each
   (what it paid of bills not invoiced individually).
+- :class:`UnrecordedStamp`: a CFDI the PAC stamped that the database then refused to record
+  (``not_recorded``): its stamped XML, kept with its serie and folio so the folio is never
+  issued again, until an administrator records or cancels it at SAT.
 
 History: every CFDI row is tracked (pghistory): its status changes (cancellation) are recorded.
 """
@@ -278,3 +281,42 @@ class CfdiGlobalPayment(models.Model):
 
     def __str__(self):
         return f"{self.cfdi_id} ← {self.payment_id}"
+
+
+@track_history()
+class UnrecordedStamp(models.Model):
+    """A CFDI that SAT holds and :class:`Cfdi` does not: the PAC stamped it, then the database
+    refused the CFDI's rows. Written in the issuing transaction, which then commits (only this
+    row and the serie's counter), so the folio stays taken: the next CFDI of the serie gets the
+    next folio, not this one. Nothing here is a fiscal document of ours yet: an administrator
+    records it (as a :class:`Cfdi`) or cancels it at SAT, and notes what was done."""
+
+    uuid = models.UUIDField(_("fiscal folio (UUID)"), unique=True)
+    kind = models.CharField(_("kind"), max_length=16, choices=CfdiKind.choices)
+    serie = models.CharField(_("serie"), max_length=25)
+    folio = models.PositiveIntegerField(_("folio"))
+    issuer_rfc = models.CharField(_("issuer RFC"), max_length=13)
+    total = models.DecimalField(_("total"), **MONEY)
+    xml = models.TextField(_("stamped XML"))
+    error = models.TextField(_("database error"))
+    stamped_at = models.DateTimeField(_("stamped at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
+
+    class Meta:
+        verbose_name = _("stamped CFDI not recorded")
+        verbose_name_plural = _("stamped CFDI not recorded")
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["serie", "folio"], name="cfdi_unrecorded_folio"),
+        ]
+
+    def __str__(self):
+        return f"{self.serie}-{self.folio} {self.uuid}"

@@ -10,9 +10,12 @@ stores the stamped XML.
 The PAC is called inside the transaction, after every check and after the folio is taken: a
 refusal by the PAC rolls everything back (the folio too). If the database fails *after* a
 successful stamp, SAT holds a CFDI we did not record: :func:`_stamp_and_store` logs its UUID and
-stamped XML (logger ``billing.cfdi.services``, level CRITICAL) and refuses with ``not_recorded``,
-which tells the clerk not to issue it again; recording or cancelling it is an administrator's
-task (not automated here).
+stamped XML (logger ``billing.cfdi.services``, level CRITICAL), keeps them as an
+:class:`~billing.cfdi.models.UnrecordedStamp` and refuses with ``not_recorded``, which tells the
+clerk not to issue it again. The issuing transaction (:func:`_issuing`) then commits instead of
+rolling back — the serie's counter and that row, nothing else was written — so the stamped
+folio is never handed to the next CFDI. Recording or cancelling it is an administrator's task
+(the admin lists them; not automated here).
 
 Folios: ``_folio_next`` bumps the serie's counter row with one ``INSERT … ON CONFLICT DO UPDATE
 … RETURNING``; the row lock it takes serializes issuers of the same serie until commit.
@@ -24,6 +27,7 @@ import datetime as dt
 import logging
 import uuid
 from collections.abc import Callable
+from contextlib import contextmanager
 from decimal import Decimal
 
 from django.db import DatabaseError, connection, transaction
@@ -42,6 +46,7 @@ from billing.cfdi.models import (
     CfdiStatus,
     PaymentMethod,
     Periodicity,
+    UnrecordedStamp,
 )
 from billing.cfdi.pac import CANCEL_REASONS, SAT_CANCELLED, SAT_REJECTED
 from billing.cfdi.receivers import receiver_of_customer
@@ -87,15 +92,47 @@ def _folio_next(serie: str) -> int:
         return cursor.fetchone()[0]
 
 
+class _StampNotRecorded(Exception):
+    """Raised inside :func:`_issuing` once a stamp the database refused is kept: the issuing
+    transaction commits (the folio stays taken), then ``refusal`` is raised."""
+
+    def __init__(self, refusal: CfdiError):
+        super().__init__(refusal.message)
+        self.refusal = refusal
+
+
+@contextmanager
+def _issuing():
+    """The transaction of one CFDI: everything or nothing, except after a stamp the database
+    refused (:func:`_stamp_and_store`): then it commits what is left in it — the serie's
+    counter and the :class:`UnrecordedStamp`, the CFDI's own rows were rolled back with their
+    savepoint — and raises ``not_recorded``. Rolling back would free a folio SAT has stamped,
+    and the next CFDI of the serie would carry it too.
+
+    Called with a transaction already open (none of the API's calls are), "commits" means
+    releasing a savepoint: the caller's rollback would still undo the record, and the log
+    line (CRITICAL, with the stamped XML) stays the only trace."""
+    refusal = None
+    with transaction.atomic():
+        try:
+            yield
+        except _StampNotRecorded as kept:
+            refusal = kept.refusal
+    if refusal is not None:
+        raise refusal
+
+
 def _stamp_and_store(
     *, config, built: build.Built, then: Callable[[Cfdi], object] | None = None, **fields
 ) -> Cfdi:
     """Stamp ``built`` at the PAC and record it (``fields``: the :class:`Cfdi`'s own), then
     ``then(cfdi)`` writes the rows that hang from it (its related documents, its payments).
+    Runs inside :func:`_issuing`.
 
     Once the PAC has stamped, the CFDI exists at SAT whatever happens here: if the database
-    refuses these writes, the stamp is logged (CRITICAL, UUID and XML) so an administrator can
-    record or cancel it, and ``not_recorded`` tells the clerk not to issue it again."""
+    refuses these writes, the stamp is logged (CRITICAL, UUID and XML) and kept as an
+    :class:`UnrecordedStamp` so an administrator can record or cancel it, its folio stays
+    taken, and ``not_recorded`` tells the clerk not to issue it again."""
     stamp = config.pac().stamp(built.xml)
     xml = stamp.xml.decode("utf-8")
     try:
@@ -123,7 +160,7 @@ def _stamp_and_store(
             exc,
             xml,
         )
-        raise CfdiError(
+        refusal = CfdiError(
             "not_recorded",
             _(
                 "SAT stamped the CFDI %(uuid)s (serie %(serie)s, folio %(folio)s) but Caudal could "
@@ -132,7 +169,27 @@ def _stamp_and_store(
             )
             % {"uuid": stamp.uuid, "serie": fields.get("serie"), "folio": fields.get("folio")},
             status=500,
-        ) from exc
+        )
+        try:
+            with transaction.atomic():
+                UnrecordedStamp.objects.create(
+                    uuid=uuid.UUID(stamp.uuid),
+                    kind=fields["kind"],
+                    serie=fields["serie"],
+                    folio=fields["folio"],
+                    issuer_rfc=config.rfc,
+                    total=built.total,
+                    xml=xml,
+                    error=str(exc),
+                    stamped_at=stamp.stamped_at,
+                    created_by=fields.get("created_by"),
+                )
+        except DatabaseError as again:
+            # The database refuses everything (connection lost…): the transaction rolls back,
+            # the folio with it, and the log line above is the only record.
+            logger.critical("CFDI %s: could not keep the unrecorded stamp: %s", stamp.uuid, again)
+            raise refusal from exc
+        raise _StampNotRecorded(refusal) from exc
     return cfdi
 
 
@@ -207,7 +264,7 @@ def invoice_bill(*, bill: Bill, receiver: dict | None = None, user) -> Cfdi:
     ``negative_bill``, ``invalid_xml``, ``pac_error``, ``not_recorded`` (500)."""
     config = issuer_config()
     signer = config.signer()
-    with transaction.atomic():
+    with _issuing():
         _global_lock(shared=True)
         bill = (
             Bill.objects.select_for_update(of=("self",))
@@ -477,7 +534,7 @@ def payment_complement(*, payment, user) -> Cfdi:
     ``not_recorded`` (500)."""
     config = issuer_config()
     signer = config.signer()
-    with transaction.atomic():
+    with _issuing():
         payment = _payment_locked(payment)
         if _active(Cfdi.objects.filter(payment=payment, kind=CfdiKind.PAYMENT)).exists():
             raise CfdiError(
@@ -623,7 +680,7 @@ def invoice_payment(*, payment, receiver: dict | None = None, user) -> Cfdi:
     ``not_configured``, ``pac_error``, ``not_recorded`` (500)."""
     config = issuer_config()
     signer = config.signer()
-    with transaction.atomic():
+    with _issuing():
         payment = _payment_locked(payment)
         if _active(Cfdi.objects.filter(payment=payment, kind=CfdiKind.PAYMENT_INVOICE)).exists():
             raise CfdiError(
@@ -715,7 +772,7 @@ def global_invoice(
     start, end = _global_period(periodicity, year, month, day)
     config = issuer_config()
     signer = config.signer()
-    with transaction.atomic():
+    with _issuing():
         _global_lock(shared=False)
         if _active(
             Cfdi.objects.filter(kind=CfdiKind.GLOBAL, periodicity=periodicity, period_start=start)

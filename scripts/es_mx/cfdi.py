@@ -116,4 +116,7 @@ ES_MX = {
     "The global invoice of a period is issued once the period is over.": "La factura global de un periodo se emite cuando el periodo terminó.",
     # api
     "SAT cancellation reason: 01, 02, 03, 04, or empty.": "Motivo de cancelación del SAT: 01, 02, 03, 04 o vacío.",
+    # unrecorded stamps
+    "stamped CFDI not recorded": "CFDI timbrado no registrado",
+    "database error": "error de la base de datos",
 }

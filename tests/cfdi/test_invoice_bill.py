@@ -12,7 +12,7 @@ from lxml import etree
 
 from billing.cfdi import services
 from billing.cfdi.errors import CfdiError
-from billing.cfdi.models import Cfdi, CfdiStatus
+from billing.cfdi.models import Cfdi, CfdiStatus, UnrecordedStamp
 from billing.cfdi.xsd import xsd_validate
 from tests.cfdi.conftest import billed, invoice_customer
 
@@ -138,7 +138,7 @@ def test_not_configured_is_refused_before_anything_is_written(settings, user):
     assert not Cfdi.objects.exists()
 
 
-def test_stamp_the_database_refuses_is_logged_and_the_clerk_told_not_to_reissue(
+def test_stamp_the_database_refuses_is_logged_kept_and_its_folio_never_reissued(
     cfdi_settings, user, monkeypatch, caplog
 ):
     (bill,) = billed({"m3": 10, "customer": invoice_customer()})
@@ -161,6 +161,44 @@ def test_stamp_the_database_refuses_is_logged_and_the_clerk_told_not_to_reissue(
     assert "(serie A, folio 1)" in refused.value.message
     monkeypatch.undo()
     assert not Cfdi.objects.exists()
+    # Kept for the administrator, with the XML SAT holds; and the issue's transaction kept the
+    # folio: the next CFDI of the serie does not carry folio 1 a second time.
+    (kept,) = UnrecordedStamp.objects.all()
+    assert (str(kept.uuid).upper(), kept.serie, kept.folio) == (tfd.get("UUID").upper(), "A", 1)
+    assert (kept.kind, kept.total, kept.created_by) == ("bill", bill.total, user)
+    assert (
+        etree.fromstring(kept.xml.encode()).find("cfdi:Complemento/tfd:TimbreFiscalDigital", NS)
+        is not None
+    )
+    assert "the database is gone" in kept.error
+    again = services.invoice_bill(bill=bill, user=user)
+    assert (again.serie, again.folio) == ("A", 2)
+
+
+def test_stamp_that_cannot_even_be_kept_rolls_the_folio_back_and_is_logged(
+    cfdi_settings, user, monkeypatch, caplog
+):
+    """When the database refuses the record of the unrecorded stamp too (connection gone),
+    nothing is written: the folio goes back with the rest, and the log lines are the trace."""
+    (bill,) = billed({"m3": 10, "customer": invoice_customer()})
+
+    def refuse(**fields):
+        raise IntegrityError("the database is gone")
+
+    monkeypatch.setattr(Cfdi.objects, "create", refuse)
+    monkeypatch.setattr(UnrecordedStamp.objects, "create", refuse)
+    with (
+        caplog.at_level(logging.CRITICAL, logger="billing.cfdi.services"),
+        pytest.raises(CfdiError) as refused,
+    ):
+        services.invoice_bill(bill=bill, user=user)
+    assert refused.value.code == "not_recorded"
+    messages = [r.getMessage() for r in caplog.records if r.name == "billing.cfdi.services"]
+    assert len(messages) == 2
+    assert "could not keep the unrecorded stamp" in messages[1]
+    monkeypatch.undo()
+    assert not UnrecordedStamp.objects.exists()
+    assert services.invoice_bill(bill=bill, user=user).folio == 1
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
