@@ -24,7 +24,12 @@ Figures:
   seconds; two seconds of server time for a thousand keeps the app responsive and leaves
   room for tens of readers syncing at the same hour on one machine.
 - for information: the write floor (COPY into staging + one bare INSERT … SELECT into
-  metering_reading with the meter looked up by serial, no validation).
+  metering_reading with the meter looked up by serial, no validation), against ours
+  (``readings_ingest_vs_write_floor``: what validation adds) and against COPY
+  (``readings_write_floor_vs_copy``: the least any ingest into this table can reach); and
+  the same rows into a new, empty copy of the table with its indexes built afterwards
+  (``readings_partition_floor_vs_copy``: the least an ingest could reach if readings were
+  partitioned by period, each file filling a fresh partition).
 
 Usage: bench/readings.py [--scale ACCOUNTS] [--seed S] [--reps N] [--sync-size N]
 """
@@ -167,8 +172,13 @@ def time_copy(path: Path) -> float:
     return elapsed
 
 
-def time_floor(path: Path, code: str) -> float:
-    """Staging COPY + one bare INSERT … SELECT into metering_reading (serial lookup only)."""
+def time_floor(path: Path, code: str, *, fresh_table: bool = False) -> float:
+    """Staging COPY + one bare INSERT … SELECT into metering_reading (serial lookup only).
+
+    ``fresh_table``: the same rows into an empty copy of metering_reading (its columns and
+    constraints), whose indexes are built after the insert — what the write would cost if
+    readings were partitioned by period and each month's file filled a new partition: the
+    least the structural alternative to the shared table can reach."""
     from django.db import connection, transaction
 
     from core.db import deferred_checks_run
@@ -185,8 +195,15 @@ def time_floor(path: Path, code: str) -> float:
         ):
             while chunk := fileobj.read(1 << 20):
                 copy.write(chunk)
+        target = "metering_reading"
+        if fresh_table:
+            target = "bench_reading_partition"
+            cur.execute(
+                f"CREATE TABLE {target} (LIKE metering_reading INCLUDING DEFAULTS "
+                "INCLUDING CONSTRAINTS INCLUDING GENERATED INCLUDING IDENTITY)"
+            )
         cur.execute(
-            f"""INSERT INTO metering_reading (client_id, meter_id, account_id, period_id, kind,
+            f"""INSERT INTO {target} (client_id, meter_id, account_id, period_id, kind,
                     source, value, observation_id, captured_at, received_at, device_id,
                     photo_expected, photo, rollover, flags, status, review_note)
                 SELECT gen_random_uuid(), m.id, m.account_id, p.id, 'regular', 'file',
@@ -197,9 +214,20 @@ def time_floor(path: Path, code: str) -> float:
                 JOIN metering_meter m ON m.serial = s.meter_serial
                 JOIN cadastre_serviceaccount a ON a.id = m.account_id
                 JOIN metering_readingperiod p ON p.cycle = a.billing_cycle AND p.code = %s
-                WHERE s.value IS NULL OR s.value ~ '^[0-9.]+$'""",
+                WHERE s.value IS NULL OR s.value ~ '^[0-9.]+$'
+                ORDER BY m.id""",
             [code],
         )
+        if fresh_table:
+            # Every index metering_reading has, by its own definition, on the new table.
+            cur.execute(
+                "SELECT regexp_replace(pg_get_indexdef(indexrelid), "
+                "'INDEX \\S+ ON \\S+', 'INDEX ON ' || %s) "
+                "FROM pg_index WHERE indrelid = 'metering_reading'::regclass",
+                [target],
+            )
+            for (ddl,) in cur.fetchall():
+                cur.execute(ddl)
         deferred_checks_run()  # as in time_ours
         elapsed = time.perf_counter() - started
         transaction.set_rollback(True)
@@ -311,6 +339,9 @@ def main() -> int:
         checkpoint()
         floor = time_floor(path, code)
         print(f"write floor (staging + bare INSERT into metering_reading): {floor:.2f} s")
+        checkpoint()
+        partition_floor = time_floor(path, code, fresh_table=True)
+        print(f"write floor into a new, empty table, indexes after: {partition_floor:.2f} s")
         times, synced = time_syncs(code, reps=args.reps, size=args.sync_size)
     finally:
         for file in workdir.iterdir():
@@ -321,6 +352,11 @@ def main() -> int:
     p95 = ms[min(len(ms) - 1, round(0.95 * (len(ms) - 1)))]
     print(f"sync of {synced} readings x {len(ms)}: p50 {p50:.0f} ms, p95 {p95:.0f} ms")
     result("readings_ingest_vs_write_floor", value=ours, baseline=floor, goal=3.0)
+    # The issue's goal applied to the floor itself: no validated ingest can beat a bare
+    # INSERT into the same table, so a FAIL here means the goal is below what writing into
+    # metering_reading (with the indexes its reads need) costs on this machine.
+    result("readings_write_floor_vs_copy", value=floor, baseline=baseline, goal=3.0)
+    result("readings_partition_floor_vs_copy", value=partition_floor, baseline=baseline, goal=3.0)
     ok = result("readings_ingest_vs_copy", value=ours, baseline=baseline, goal=3.0)
     ok_sync = result("readings_sync_1000_p95_ms", value=p95, baseline=2000.0, goal=1.0)
     return 0 if ok and ok_sync else 1
