@@ -228,10 +228,19 @@ def settle_credit(*, credit: LedgerEntry, debits: list[LedgerEntry]) -> list[Set
 
 def settled_by_credit(*, credit: LedgerEntry) -> list[Settlement]:
     """What one credit paid (live settlements), with the debit entries, oldest debt first."""
-    return list(
-        Settlement.objects.filter(credit=credit)
+    return settled_by_credits(credit_ids=[credit.pk]).get(credit.pk, [])
+
+
+def settled_by_credits(*, credit_ids) -> dict[int, list[Settlement]]:
+    """What each of several credits paid, in one query: {credit id: its live settlements,
+    with the debit entries, oldest debt first}; a credit that paid nothing is absent."""
+    paid: dict[int, list[Settlement]] = {}
+    for settlement in (
+        Settlement.objects.filter(credit_id__in=list(credit_ids))
         .exclude(debit__reversed_by__isnull=False)
         .exclude(credit__reversed_by__isnull=False)
         .select_related("debit")
-        .order_by("debit__due_date", "debit_id")
-    )
+        .order_by("credit_id", "debit__due_date", "debit_id")
+    ):
+        paid.setdefault(settlement.credit_id, []).append(settlement)
+    return paid

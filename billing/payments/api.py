@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import json
 import logging
+from decimal import Decimal
 
 from django.db import DatabaseError
 from django.shortcuts import get_object_or_404
@@ -54,6 +55,7 @@ from core.api import domain_error_response, require_perms
 MONEY_OUT = {"max_digits": 16, "decimal_places": 2}
 ONLINE_METHODS = (Method.TRANSFER, Method.CREDIT_CARD, Method.DEBIT_CARD)
 CARD_METHODS = (Method.CREDIT_CARD, Method.DEBIT_CARD)
+ZERO_BALANCE = Decimal("0.00")  # account_balance of an account without ledger entries
 
 logger = logging.getLogger(__name__)
 
@@ -135,13 +137,25 @@ class PaymentSerializer(serializers.ModelSerializer):
             "balance",
         ]
 
+    # A list of payments passes ``allocations`` (selectors.payment_allocations) and
+    # ``balances`` (billing.selectors.account_balances) in the context: two queries for the
+    # list instead of two per payment.
+
     @extend_schema_field(AllocationSerializer(many=True))
     def get_allocation(self, payment) -> list[dict]:
-        return AllocationSerializer(selectors.payment_allocation(payment=payment), many=True).data
+        known = self.context.get("allocations") or {}
+        if payment.pk in known:
+            allocation = known[payment.pk]
+        else:
+            allocation = selectors.payment_allocation(payment=payment)
+        return AllocationSerializer(allocation, many=True).data
 
     @extend_schema_field(OpenApiTypes.DECIMAL)
     def get_balance(self, payment) -> str:
-        return str(account_balance(account=payment.account_id))
+        balances = self.context.get("balances")
+        if balances is None:
+            return str(account_balance(account=payment.account_id))
+        return str(balances.get(payment.account_id, ZERO_BALANCE))
 
 
 def payment_answer(payment: Payment) -> dict:
@@ -454,19 +468,24 @@ class AccountLookupApi(APIView):
                     status=404,
                 )
             )
-        payments = selectors.payments_of_account(account=account, limit=10).select_related(
-            "account", "ledger_entry"
+        payments = list(
+            selectors.payments_of_account(account=account, limit=10).select_related("account")
         )
+        balance = account_balance(account=account)
         return Response(
             self.OutputSerializer(
                 {
                     "id": account.pk,
                     "number": account.number,
                     "customer": str(account.customer.name),
-                    "balance": account_balance(account=account),
+                    "balance": balance,
                     "open_items": selectors.open_items_of(account=account),
                     "payments": payments,
-                }
+                },
+                context={
+                    "allocations": selectors.payment_allocations(payments=payments),
+                    "balances": {account.pk: balance},
+                },
             ).data
         )
 

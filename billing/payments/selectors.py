@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from billing.models import LIVE_BILL, Bill
 from billing.payments.models import CashSession, Payment
-from billing.settlement import open_items, settled_by_credit
+from billing.settlement import open_items, settled_by_credits
 from cadastre.models import ServiceAccount
 
 # Account id (10 digits) + period (YYMM) + 2 check digits: 16 digits (more once ids outgrow 10).
@@ -37,16 +37,29 @@ class Allocation:
 def payment_allocation(*, payment: Payment) -> list[Allocation]:
     """What the payment paid (live settlements), oldest debt first: bill (when the debit is a
     bill's), concept and amount. Empty once the payment is reversed."""
-    return [
-        Allocation(
-            bill_id=s.debit.document_id if s.debit.document_type == "bill" else None,
-            document_type=s.debit.document_type,
-            document_id=s.debit.document_id,
-            concept=s.debit.concept,
-            amount=s.amount,
-        )
-        for s in settled_by_credit(credit=payment.ledger_entry)
-    ]
+    return payment_allocations(payments=[payment]).get(payment.pk, [])
+
+
+def payment_allocations(*, payments) -> dict[int, list[Allocation]]:
+    """:func:`payment_allocation` of several payments in one query: {payment id: allocation}
+    (every payment is a key; a reversed or unposted one has an empty list)."""
+    payments = list(payments)
+    paid = settled_by_credits(
+        credit_ids=[p.ledger_entry_id for p in payments if p.ledger_entry_id is not None]
+    )
+    return {
+        payment.pk: [
+            Allocation(
+                bill_id=s.debit.document_id if s.debit.document_type == "bill" else None,
+                document_type=s.debit.document_type,
+                document_id=s.debit.document_id,
+                concept=s.debit.concept,
+                amount=s.amount,
+            )
+            for s in paid.get(payment.ledger_entry_id, [])
+        ]
+        for payment in payments
+    }
 
 
 def payments_of_account(*, account, limit: int = 100):

@@ -5,15 +5,17 @@ from decimal import Decimal as D
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import DatabaseError
+from django.db import DatabaseError, connection
+from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from billing.payments import services as payment_services
+from billing.payments.api import payment_answer
 from billing.payments.errors import PaymentError
 from billing.payments.gateways import GatewayUnavailable, TestCardGateway
 from billing.payments.models import Channel, Payment
 from core import roles
-from tests.payments.factories import billed_town, cashier
+from tests.payments.factories import bank_payment, billed_town, cashier
 
 pytestmark = pytest.mark.django_db
 
@@ -275,3 +277,44 @@ def test_a_kiosk_refund_the_gateway_refuses_tells_the_customer_what_to_keep(
     assert answer.json()["code"] == "refund_failed"
     [charge] = TestCardGateway.charges
     assert charge["id"][-6:].upper() in answer.json()["detail"]
+
+
+def test_account_lookup_lists_each_payments_allocation_in_queries_that_do_not_grow_with_them(
+    bills,
+):
+    """The cashier's lookup shows the last payments with what each paid and the balance; a
+    reversed one paid nothing. The allocations come in one query for the whole list: the
+    lookup of an account with four payments costs what it costs with one."""
+    [bill] = bills
+    api = client_of(cashier())
+    payment_of = {"first": bank_payment(bill.account, "10.00")}
+
+    def lookup():
+        with CaptureQueriesContext(connection) as queries:
+            found = api.get(f"{API}accounts/", {"q": bill.payment_reference})
+        assert found.status_code == 200
+        return found.json(), len(queries)
+
+    lookup()  # the first request of this user also loads its permissions
+    _one, queries_with_one = lookup()
+    for name, amount in (("second", "20.00"), ("third", "5.00"), ("bounced", "7.00")):
+        payment_of[name] = bank_payment(bill.account, amount)
+    payment_services.payment_reverse(
+        payment=payment_of["bounced"],
+        reason="cheque devuelto",
+        user=cashier("cobranza", roles.BILLING_CLERK),
+    )
+    answer, queries_with_four = lookup()
+    assert queries_with_four == queries_with_one
+    listed = {p["id"]: p for p in answer["payments"]}
+    assert len(listed) == 4
+    for name, amount in (("first", "10.00"), ("second", "20.00"), ("third", "5.00")):
+        [paid] = listed[payment_of[name].pk]["allocation"]
+        assert (paid["bill_id"], paid["amount"]) == (bill.pk, amount)
+    assert listed[payment_of["bounced"].pk]["allocation"] == []
+    assert {p["balance"] for p in listed.values()} == {answer["balance"]}
+    assert D(answer["balance"]) == bill.total - D("35.00")
+    # The same figures as a single payment's own answer.
+    single = payment_answer(payment_of["second"])
+    assert listed[payment_of["second"].pk]["allocation"] == single["allocation"]
+    assert listed[payment_of["second"].pk]["balance"] == single["balance"]
