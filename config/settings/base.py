@@ -211,6 +211,11 @@ SPECTACULAR_SETTINGS = {
         "PartyKindEnum": "cadastre.models.PartyKind",
         "SearchHitKindEnum": "cadastre.selectors.SEARCH_KINDS",
         "SectorAreaKindEnum": "sectors.models.KINDS",
+        # drf-spectacular's rest_framework_gis support adds these two the first time it meets
+        # a GeoJSON serializer, after the overrides may already have been read (and cached)
+        # for another schema: a later schema then names the "type" enums by hash and warns.
+        "GisFeatureEnum": ("Feature",),
+        "GisFeatureCollectionEnum": ("FeatureCollection",),
     },
 }
 

@@ -216,5 +216,10 @@ def test_the_openapi_schema_of_the_sectors_endpoints_is_valid_and_warning_free()
     schema = generator.get_schema(request=None, public=True)
     validate_schema(schema)
     assert "/api/sectors/changes/apply/" in schema["paths"]
+    # Names given with extend_schema_serializer(component_name=…) are kept as given; other
+    # nested serializers are named after their view (core.schema.CaudalAutoSchema).
+    components = set(schema["components"]["schemas"])
+    assert {"SectorChangeInput", "SectorProposalInput"} <= components
+    assert not [name for name in components if name.startswith("_")]
     assert not GENERATOR_STATS._warn_cache
     assert not GENERATOR_STATS._error_cache
