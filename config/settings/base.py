@@ -94,6 +94,25 @@ DATABASES = {"default": env.db("DATABASE_URL", default=LOCAL_DATABASE_URL)}
 DATABASES["default"]["ENGINE"] = "django.contrib.gis.db.backends.postgis"
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", 60)
+
+
+def session_defaults(database: dict) -> dict:
+    """Settings every session of ours starts with (libpq ``options``).
+
+    ``pgtrigger.ignore`` = ``{}`` (no trigger ignored): each row trigger of django-pgtrigger
+    (the history triggers) first reads this setting inside a PL/pgSQL exception block. Unset,
+    the read raises, and the block's subtransaction is rolled back — and PostgreSQL's rollback
+    of a subtransaction scans every trigger event still pending in the transaction (the
+    deferred foreign-key checks). A transaction writing many tracked rows then slows down
+    quadratically: 20,000 rows after 20,000 others took 2.1 s instead of 0.15 s. With the
+    setting present the read succeeds and the subtransaction is released, at no cost.
+    ``pgtrigger.ignore()`` resets it to this default when it ends."""
+    options = database.setdefault("OPTIONS", {})
+    options["options"] = f"{options.get('options', '')} -c pgtrigger.ignore={{}}".strip()
+    return database
+
+
+session_defaults(DATABASES["default"])
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env("REDIS_URL", default=LOCAL_REDIS_URL)

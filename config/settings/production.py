@@ -4,13 +4,14 @@ Required: DJANGO_SECRET_KEY, DJANGO_ALLOWED_HOSTS, DATABASE_URL, REDIS_URL.
 """
 
 from .base import *  # noqa: F403
-from .base import DATABASES, env
+from .base import DATABASES, env, session_defaults
 
 SECRET_KEY = env("DJANGO_SECRET_KEY")
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
 DATABASES["default"] = env.db("DATABASE_URL")
 DATABASES["default"]["ENGINE"] = "django.contrib.gis.db.backends.postgis"
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", 60)
+session_defaults(DATABASES["default"])
 REDIS_URL = env("REDIS_URL")
 CACHES = {
     "default": {

@@ -120,3 +120,34 @@ def test_delete_keeps_the_last_state_of_the_row():
         pgh_obj_model="cadastre.Parcel", pgh_obj_id=str(pk), pgh_label="delete"
     ).get()
     assert event.pgh_data["cadastral_key"] == "9999-001-777"
+
+
+def _ignored_setting() -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('pgtrigger.ignore', true)")
+        return cursor.fetchone()[0]
+
+
+def test_every_session_names_no_ignored_trigger_and_ignoring_one_still_works():
+    """Sessions start with pgtrigger.ignore = '{}' (settings.base.session_defaults): the
+    history triggers' per-row read of it then succeeds instead of raising into a rolled-back
+    subtransaction, whose cost grows with every deferred check pending in the transaction.
+    Ignoring a trigger still skips it, and the session is back to '{}' afterwards."""
+    import pgtrigger
+    from django.db import connections, transaction
+
+    fresh = connections.create_connection("default")
+    try:
+        with fresh.cursor() as cursor:
+            cursor.execute("SELECT current_setting('pgtrigger.ignore', true)")
+            assert cursor.fetchone()[0] == "{}"
+    finally:
+        fresh.close()
+    with transaction.atomic():
+        with pgtrigger.ignore("cadastre.Parcel:insert_insert"):
+            skipped = ParcelFactory()
+        assert _ignored_setting() == "{}"
+        recorded = ParcelFactory()
+    assert not _events(skipped, "insert").exists()
+    assert _events(recorded, "insert").count() == 1
+    assert _ignored_setting() == "{}"
