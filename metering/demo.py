@@ -368,9 +368,15 @@ def build_readings(ctx: DemoContext) -> dict:
         periods = _periods_create(months, cycles)
         cur.execute("DROP TABLE IF EXISTS demo_period")
         cur.execute("CREATE TEMP TABLE demo_period (cycle text, k int, id bigint) ON COMMIT DROP")
-        cur.executemany(
-            "INSERT INTO demo_period VALUES (%s, %s, %s)",
-            [(c, k, pk) for (c, k), pk in periods.items()],
+        # One statement, arrays unnested: executemany breaks under a history context
+        # (pghistory prepends its two context values to the list of rows).
+        cur.execute(
+            "INSERT INTO demo_period SELECT * FROM unnest(%s::text[], %s::int[], %s::bigint[])",
+            [
+                [cycle for (cycle, _k), _pk in periods.items()],
+                [k for (_cycle, k), _pk in periods.items()],
+                list(periods.values()),
+            ],
         )
         params = {"tz": settings.TIME_ZONE, "base_month": months[0]}
         reader = (
@@ -666,9 +672,15 @@ def build_macrometers(ctx: DemoContext) -> dict:
         cur.execute(
             "CREATE TEMP TABLE demo_mplan (meter_id int, month text, fwd float8, rev float8)"
         )
-        cur.executemany(
-            "INSERT INTO demo_mplan VALUES (%s, %s, %s, %s)",
-            [(ids[i], m, fwd, rev) for i, m, fwd, rev in plan],
+        cur.execute(
+            "INSERT INTO demo_mplan "
+            "SELECT * FROM unnest(%s::int[], %s::text[], %s::float8[], %s::float8[])",
+            [
+                [ids[i] for i, _m, _f, _r in plan],
+                [m for _i, m, _f, _r in plan],
+                [f for _i, _m, f, _r in plan],
+                [r for _i, _m, _f, r in plan],
+            ],
         )
         # Daily registers at local midnight: a month's volume spread over its days with a weekly
         # rhythm and noise (normalised so the month adds up exactly), accumulated from a
