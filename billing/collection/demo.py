@@ -2,8 +2,9 @@
 behind, tonight's evaluation of the collection policy over every account (reminders and
 formal notices for the overdue, paused for the agreements), and a handful of suspensions.
 
-About one in eight accounts two periods behind signs an agreement at the desk (10 % down, six
-monthly installments, no interest) through the real services. The demo bills three months,
+About one in eight accounts two periods behind (at most :data:`AGREEMENT_MAX`) signs an
+agreement at the desk (10 % down, six monthly installments, no interest) through the real
+services. The demo bills three months,
 the last not yet due, so nobody is three periods behind tonight. So that the map and the
 desk show suspended accounts, a small sample of accounts that never paid anything
 (:data:`SUSPEND_SAMPLE`, whatever the city's size) walks the rest of the ladder ahead of
@@ -48,9 +49,22 @@ from orders.services import (
 )
 
 AGREEMENT_SHARE = 8  # one in eight of the accounts two periods behind
+# At most this many: each agreement goes through the real service, which holds the account's
+# settlement advisory lock until the step's transaction ends, and the lock table holds about
+# max_locks_per_transaction (64) x max_connections entries. At 1M accounts one in eight would
+# be ~19,000 locks: "out of shared memory" (seen building the 1M city).
+AGREEMENT_MAX = 2000
 # Accounts walked down to the suspension (at most; fewer in a city with fewer never-payers).
 SUSPEND_SAMPLE = 45
 CUT_CREW_USERNAME = "demo-cortes"
+
+
+def agreements_to_sign(behind: int) -> int:
+    """How many of ``behind`` accounts sign an agreement: one in eight, at least one, at most
+    :data:`AGREEMENT_MAX`."""
+    if behind <= 0:
+        return 0
+    return min(max(1, behind // AGREEMENT_SHARE), AGREEMENT_MAX)
 
 
 @demo_step(
@@ -86,7 +100,7 @@ def build_collection(ctx: DemoContext) -> dict:
     ]
     signed = 0
     first_due = (today.replace(day=1) + dt.timedelta(days=32)).replace(day=10)
-    share = max(1, len(behind) // AGREEMENT_SHARE) if behind else 0
+    share = agreements_to_sign(len(behind))
     for account_id in behind[:share]:
         owed = fetchall(
             "SELECT coalesce(sum(amount), 0) FROM billing_ledgerentry WHERE account_id = %s",
