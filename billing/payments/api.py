@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import json
 import logging
-from decimal import Decimal
 
 from django.db import DatabaseError
 from django.shortcuts import get_object_or_404
@@ -55,7 +54,6 @@ from core.api import domain_error_response, require_perms
 MONEY_OUT = {"max_digits": 16, "decimal_places": 2}
 ONLINE_METHODS = (Method.TRANSFER, Method.CREDIT_CARD, Method.DEBIT_CARD)
 CARD_METHODS = (Method.CREDIT_CARD, Method.DEBIT_CARD)
-ZERO_BALANCE = Decimal("0.00")  # account_balance of an account without ledger entries
 
 logger = logging.getLogger(__name__)
 
@@ -138,8 +136,8 @@ class PaymentSerializer(serializers.ModelSerializer):
         ]
 
     # A list of payments passes ``allocations`` (selectors.payment_allocations) and
-    # ``balances`` (billing.selectors.account_balances) in the context: two queries for the
-    # list instead of two per payment.
+    # ``balances`` ({account id: balance} of the listed accounts) in the context: two queries
+    # for the list instead of two per payment. A payment missing from either is looked up.
 
     @extend_schema_field(AllocationSerializer(many=True))
     def get_allocation(self, payment) -> list[dict]:
@@ -152,10 +150,10 @@ class PaymentSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(OpenApiTypes.DECIMAL)
     def get_balance(self, payment) -> str:
-        balances = self.context.get("balances")
-        if balances is None:
-            return str(account_balance(account=payment.account_id))
-        return str(balances.get(payment.account_id, ZERO_BALANCE))
+        balances = self.context.get("balances") or {}
+        if payment.account_id in balances:
+            return str(balances[payment.account_id])
+        return str(account_balance(account=payment.account_id))
 
 
 def payment_answer(payment: Payment) -> dict:
