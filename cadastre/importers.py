@@ -170,12 +170,17 @@ def _outside_block_sql() -> str:
     grown block covers is within the tolerance everywhere and passes; its edges no longer
     touch the outline, and with the parcels taken block by block PostGIS prepares each grown
     block once (~2 µs a parcel). Only the parcels it does not cover pay for the exact
-    difference."""
+    difference.
+
+    The grown block rounds its corners with 2 segments a quarter circle instead of 8: its
+    arcs are chords inside the true buffer, so whatever it covers the true buffer covers too
+    (the fast path stays on the safe side), and with half the vertices it is built and tested
+    faster (5,561 blocks: 0.33 s → 0.26 s for the whole rule over 100,000 parcels)."""
     half = float(settings.CAUDAL_TOPOLOGY["OVERLAP_TOLERANCE_M"]) / 2.0
     # A float setting and constant SQL (no input): S608 does not apply.
     return f"""p.valid AND p.fid IN (
         WITH zone AS MATERIALIZED (
-            SELECT b.id, b.geom, ST_Buffer(b.geom, {half}) AS near
+            SELECT b.id, b.geom, ST_Buffer(b.geom, {half}, 'quad_segs=2') AS near
               FROM cadastre_block b WHERE b.id IN (SELECT block_id FROM prep WHERE valid))
         SELECT q.fid
           FROM (SELECT fid, block_id, geom FROM prep WHERE valid ORDER BY block_id) q
@@ -578,7 +583,10 @@ def _insert_with_history(
     context row (user / command / import) the trigger would attach. Update events of an
     upsert still come from the update trigger. With ``bulk``, a write of ``incoming`` rows at
     least as large as the table builds its indexes once afterwards
-    (:func:`gis_core.io.bulk.bulk_write`). Returns (created, updated).
+    (:func:`gis_core.io.bulk.bulk_write`), and the same rule applies to the event table on
+    its own: a first load into a system with little history builds the event indexes once too
+    (100,000 parcels: the snapshots' insert 0.56 s → 0.42 s, the two indexes 0.03 s to build
+    when the table held nothing else). Returns (created, updated).
     """
     model = spec.model
     events = next(iter(model.pgh_event_models.values()))._meta.db_table
@@ -608,12 +616,19 @@ def _insert_with_history(
             # Create mode has rejected keys in the file twice and keys already stored.
             keep_unique=mode == "upsert",
         ) as rebuilt,
+        bulk_write(events, incoming=incoming if bulk else 0) as events_rebuilt,
     ):
         # A statement that is not a SELECT, so pghistory sends the current context with it.
         cur.execute(sql)
         counts = cur.fetchone()
-    if rebuilt:
-        logger.info("import %s: indexes and foreign keys built after the write", spec.name)
+    if rebuilt or events_rebuilt:
+        logger.info(
+            "import %s: indexes and foreign keys built after the write: %s",
+            spec.name,
+            ", ".join(
+                t for t, done in ((model._meta.db_table, rebuilt), (events, events_rebuilt)) if done
+            ),
+        )
     return counts
 
 

@@ -339,9 +339,11 @@ def test_export_with_filter_then_reimport_gives_the_same_rows(tmp_path):
 
 
 def _parcel_indexes():
+    """The indexes of the parcel table and of its history (event) table."""
     with connection.cursor() as cur:
         cur.execute(
-            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'cadastre_parcel'"
+            "SELECT indexname, indexdef FROM pg_indexes "
+            "WHERE tablename IN ('cadastre_parcel', 'cadastre_parcelevent')"
         )
         return dict(cur.fetchall())
 
@@ -355,8 +357,13 @@ def test_a_first_load_builds_the_indexes_after_writing_and_keeps_history(tmp_pat
     with caplog.at_level("INFO", logger="cadastre.importers"):
         report = run_import(write_geojson(tmp_path / "p.geojson", parcel_features(12)))
     assert report.status == "written", report.rejections
-    assert "indexes and foreign keys built after the write" in caplog.text
+    # Both tables were empty: the parcels' indexes and their history's are built after it.
+    assert (
+        "indexes and foreign keys built after the write: cadastre_parcel, cadastre_parcelevent"
+        in caplog.text
+    )
     assert _parcel_indexes() == indexes
+    assert any("pgh_obj_id" in definition for definition in indexes.values())
     assert Parcel.objects.count() == 12
     inserts = pghistory.models.Events.objects.filter(
         pgh_obj_model="cadastre.Parcel", pgh_label="insert"
