@@ -175,7 +175,7 @@ def _outside_block_sql() -> str:
     The grown block rounds its corners with 2 segments a quarter circle instead of 8: its
     arcs are chords inside the true buffer, so whatever it covers the true buffer covers too
     (the fast path stays on the safe side), and with half the vertices it is built and tested
-    faster (5,561 blocks: 0.33 s → 0.26 s for the whole rule over 100,000 parcels)."""
+    faster (the 100,000-parcel bench's 5,561 blocks: 285,821 vertices grown, 152,289 now)."""
     half = float(settings.CAUDAL_TOPOLOGY["OVERLAP_TOLERANCE_M"]) / 2.0
     # A float setting and constant SQL (no input): S608 does not apply.
     return f"""p.valid AND p.fid IN (
@@ -585,8 +585,9 @@ def _insert_with_history(
     least as large as the table builds its indexes once afterwards
     (:func:`gis_core.io.bulk.bulk_write`), and the same rule applies to the event table on
     its own: a first load into a system with little history builds the event indexes once too
-    (100,000 parcels: the snapshots' insert 0.56 s → 0.42 s, the two indexes 0.03 s to build
-    when the table held nothing else). Returns (created, updated).
+    (100,000 snapshots into an empty event table, psql: 0.46 s with its two secondary indexes
+    kept up row by row, 0.30 s without them and 0.10 s to build them after). Returns
+    (created, updated).
     """
     model = spec.model
     events = next(iter(model.pgh_event_models.values()))._meta.db_table
