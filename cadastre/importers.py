@@ -622,13 +622,14 @@ def _insert_with_history(
         # A statement that is not a SELECT, so pghistory sends the current context with it.
         cur.execute(sql)
         counts = cur.fetchone()
-    if rebuilt or events_rebuilt:
+    built_after = [
+        table for table, done in ((model._meta.db_table, rebuilt), (events, events_rebuilt)) if done
+    ]
+    if built_after:
         logger.info(
             "import %s: indexes and foreign keys built after the write: %s",
             spec.name,
-            ", ".join(
-                t for t, done in ((model._meta.db_table, rebuilt), (events, events_rebuilt)) if done
-            ),
+            ", ".join(built_after),
         )
     return counts
 
